@@ -1,0 +1,81 @@
+package jcluster.common;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
+/**
+ * One message of the handoff channel. On the wire: type (1 byte), payload length (2 bytes, big-endian), payload.
+ * Payloads are fixed-size per type (see {@link MessageType}), so every field below sits at a constant offset.
+ */
+public record Frame(MessageType type, byte[] payload) {
+    public static final int HEADER_LENGTH = 3;
+    public static final int SECRET_LENGTH = 16;
+    /** worker id (4) + channel kind (1) + secret. */
+    public static final int HELLO_LENGTH = 4 + 1 + SECRET_LENGTH;
+    /** open connections (4) + in-flight requests (4) + requests served (8) + loop lag µs (8) + RSS bytes (8). */
+    public static final int STATS_LENGTH = 4 + 4 + 8 + 8 + 8;
+
+    public Frame {
+        if (payload.length != type.payloadLength) {
+            throw new IllegalArgumentException(type + " carries " + type.payloadLength + " bytes, not " + payload.length);
+        }
+    }
+
+    /** Which of a worker's two sockets a HELLO opens. */
+    public enum ChannelKind {
+        /** frames both ways */
+        CONTROL,
+        /** connection fds, master → worker only */
+        FDS
+    }
+
+    public static Frame of(MessageType type) {
+        return new Frame(type, new byte[0]);
+    }
+
+    public static Frame hello(int workerId, ChannelKind kind, byte[] secret) {
+        if (secret.length != SECRET_LENGTH) {
+            throw new IllegalArgumentException("secret must be " + SECRET_LENGTH + " bytes");
+        }
+        return new Frame(MessageType.HELLO,
+                ByteBuffer.allocate(HELLO_LENGTH).putInt(workerId).put((byte) kind.ordinal()).put(secret).array());
+    }
+
+    public static Frame ack(int count) {
+        return new Frame(MessageType.ACK, ByteBuffer.allocate(4).putInt(count).array());
+    }
+
+    public static Frame stats(WorkerStats s) {
+        return new Frame(MessageType.STATS, ByteBuffer.allocate(STATS_LENGTH)
+                .putInt(s.openConnections()).putInt(s.inFlightRequests()).putLong(s.requestsServed())
+                .putLong(s.loopLagMicros()).putLong(s.rssBytes()).array());
+    }
+
+    public int helloWorkerId() {
+        return ByteBuffer.wrap(payload).getInt(0);
+    }
+
+    /** The channel kind of a HELLO, or null when the byte names none. */
+    public ChannelKind helloKind() {
+        int k = payload[4];
+        return k >= 0 && k < ChannelKind.values().length ? ChannelKind.values()[k] : null;
+    }
+
+    public byte[] helloSecret() {
+        return Arrays.copyOfRange(payload, 5, 5 + SECRET_LENGTH);
+    }
+
+    public int ackCount() {
+        return ByteBuffer.wrap(payload).getInt(0);
+    }
+
+    public WorkerStats stats() {
+        ByteBuffer b = ByteBuffer.wrap(payload);
+        return new WorkerStats(b.getInt(), b.getInt(), b.getLong(), b.getLong(), b.getLong());
+    }
+
+    @Override
+    public String toString() {
+        return type.name();
+    }
+}

@@ -1,0 +1,43 @@
+package jcluster.common;
+
+/**
+ * The messages of the handoff channel between the master and one worker, each with its wire code and the exact
+ * payload length it must carry. A frame whose length disagrees with its type is malformed.
+ */
+public enum MessageType {
+    /** worker → master, first frame on each of its two sockets: worker id, channel kind, secret. */
+    HELLO(1, Frame.HELLO_LENGTH),
+    /** worker → master: the HTTP stack is up; send connections. */
+    READY(2, 0),
+    /** worker → master: the next {@code count} connections sent on the fd socket were taken (in order). */
+    ACK(3, 4),
+    /** worker → master: heartbeat with load figures. */
+    STATS(4, Frame.STATS_LENGTH),
+    /** worker → master: drained, about to exit. */
+    BYE(5, 0),
+    /** master → worker: take no new work, finish in-flight requests, close idle connections, then exit. */
+    DRAIN(6, 0),
+    /** master → worker: exit now. */
+    STOP(7, 0);
+
+    private static final MessageType[] BY_CODE = new MessageType[8];
+
+    static {
+        for (MessageType t : values()) {
+            BY_CODE[t.code] = t;
+        }
+    }
+
+    public final int code;
+    public final int payloadLength;
+
+    MessageType(int code, int payloadLength) {
+        this.code = code;
+        this.payloadLength = payloadLength;
+    }
+
+    /** The type for a wire code, or null when the code is unknown. */
+    public static MessageType ofCode(int code) {
+        return code >= 0 && code < BY_CODE.length ? BY_CODE[code] : null;
+    }
+}

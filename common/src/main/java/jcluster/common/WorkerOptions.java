@@ -1,0 +1,61 @@
+package jcluster.common;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the master tells a worker on its command line. Internal: users set these through the master's flags, and
+ * the worker fails fast on anything it does not understand, since that means the jar and the master disagree.
+ * The per-worker secret is not here: it travels in the environment ({@link #SECRET_ENV}), which only the server's
+ * user can read, and not on the command line, which everyone can.
+ */
+public record WorkerOptions(int id, Path socket, int threads, int maxBody, int maxHeaderSize, int maxInitialLine,
+                            long keepAliveTimeoutMillis, long headerTimeoutMillis, long shutdownTimeoutMillis) {
+
+    public static final String SECRET_ENV = "JCLUSTER_WORKER_SECRET";
+
+    public List<String> toArgs() {
+        List<String> args = new ArrayList<>();
+        args.add("--id=" + id);
+        args.add("--socket=" + socket);
+        args.add("--threads=" + threads);
+        args.add("--max-body=" + maxBody);
+        args.add("--max-header-size=" + maxHeaderSize);
+        args.add("--max-initial-line=" + maxInitialLine);
+        args.add("--keepalive-timeout-ms=" + keepAliveTimeoutMillis);
+        args.add("--header-timeout-ms=" + headerTimeoutMillis);
+        args.add("--shutdown-timeout-ms=" + shutdownTimeoutMillis);
+        return args;
+    }
+
+    public static WorkerOptions fromArgs(String[] args) {
+        Map<String, String> m = new HashMap<>();
+        for (String a : args) {
+            int eq = a.indexOf('=');
+            if (!a.startsWith("--") || eq < 0) {
+                throw new IllegalArgumentException("malformed worker argument: " + a);
+            }
+            m.put(a.substring(2, eq), a.substring(eq + 1));
+        }
+        WorkerOptions o = new WorkerOptions(
+                Integer.parseInt(take(m, "id")), Path.of(take(m, "socket")), Integer.parseInt(take(m, "threads")),
+                Integer.parseInt(take(m, "max-body")), Integer.parseInt(take(m, "max-header-size")),
+                Integer.parseInt(take(m, "max-initial-line")), Long.parseLong(take(m, "keepalive-timeout-ms")),
+                Long.parseLong(take(m, "header-timeout-ms")), Long.parseLong(take(m, "shutdown-timeout-ms")));
+        if (!m.isEmpty()) {
+            throw new IllegalArgumentException("unknown worker arguments: " + m.keySet());
+        }
+        return o;
+    }
+
+    private static String take(Map<String, String> m, String key) {
+        String v = m.remove(key);
+        if (v == null) {
+            throw new IllegalArgumentException("missing worker argument --" + key);
+        }
+        return v;
+    }
+}

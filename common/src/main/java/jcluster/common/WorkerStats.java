@@ -1,0 +1,6 @@
+package jcluster.common;
+
+/** A worker's heartbeat figures. */
+public record WorkerStats(int openConnections, int inFlightRequests, long requestsServed, long loopLagMicros,
+                          long rssBytes) {
+}

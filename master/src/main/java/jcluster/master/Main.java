@@ -1,0 +1,95 @@
+package jcluster.master;
+
+import jcluster.common.Logging;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+
+/** {@code java -jar master.jar [flags]}: parses the flags and runs the master. */
+@Command(name = "master.jar", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        sortOptions = false,
+        description = "Cluster-mode HTTP server: one master accepts on the port and hands each connection to one of "
+                + "N Netty worker processes.")
+public final class Main implements Callable<Integer> {
+    /** Exit codes of the master. */
+    public static final int EXIT_OK = 0;
+    /** A runtime failure: port in use, permission denied, runtime directory unusable. */
+    public static final int EXIT_FAILURE = 1;
+    /** A usage error: unknown flag, bad value. */
+    public static final int EXIT_USAGE = 2;
+    /** Workers kept dying at start-up, so the master gave up instead of respawning forever. */
+    public static final int EXIT_WORKERS_FAIL_TO_BOOT = 3;
+
+    @Mixin
+    MasterOptions options = new MasterOptions();
+
+    @Spec
+    CommandSpec spec;
+
+    public static void main(String[] args) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setParameterExceptionHandler(Main::usageError);
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof StartupException) {
+                cmd.getErr().println("master: " + e.getMessage());
+                return EXIT_FAILURE;
+            }
+            throw e;
+        });
+        System.exit(cli.execute(args));
+    }
+
+    private static int usageError(ParameterException e, String[] args) {
+        PrintWriter err = e.getCommandLine().getErr();
+        err.println("master: " + e.getMessage() + " (see --help)");
+        return EXIT_USAGE;
+    }
+
+    @Override
+    public Integer call() {
+        validate();
+        Logging.init("master");
+        return new Master(options).run();
+    }
+
+    void validate() {
+        range("--workers", options.workers, 1, 1024);
+        range("--port", options.port, 1, 65535);
+        range("--backlog", options.backlog, 1, 65535);
+        range("--worker-threads", options.workerThreads, 1, 256);
+        if (options.maxBody > Integer.MAX_VALUE - 8) {
+            throw new ParameterException(spec.commandLine(), "--max-body must be under 2g");
+        }
+        if (options.host.isBlank()) {
+            throw new ParameterException(spec.commandLine(), "--host must not be empty");
+        }
+        for (var d : new Object[][] {{"--keepalive-timeout", options.keepAliveTimeout},
+                {"--header-timeout", options.headerTimeout}}) {
+            if (((java.time.Duration) d[1]).isZero()) {
+                throw new ParameterException(spec.commandLine(), d[0] + " must be more than 0");
+            }
+        }
+    }
+
+    private void range(String flag, long value, long min, long max) {
+        if (value < min || value > max) {
+            throw new ParameterException(spec.commandLine(),
+                    flag + " must be between " + min + " and " + max + ", got " + value);
+        }
+    }
+
+    /** The version from the jar's manifest. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"jcluster " + (v != null ? v : "(development build)")};
+        }
+    }
+}

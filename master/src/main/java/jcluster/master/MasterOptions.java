@@ -1,0 +1,53 @@
+package jcluster.master;
+
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/** The master's flags. Parsed by picocli; ranges checked by {@link Main#validate}. */
+final class MasterOptions {
+    @Option(names = "--workers", paramLabel = "N", description = "Worker processes (default: CPUs = ${DEFAULT-VALUE}).")
+    int workers = Runtime.getRuntime().availableProcessors();
+
+    @Option(names = "--host", paramLabel = "ADDR", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+    String host = "0.0.0.0";
+
+    @Option(names = "--port", paramLabel = "PORT", description = "TCP port to listen on (default: ${DEFAULT-VALUE}).")
+    int port = 8080;
+
+    @Option(names = "--backlog", paramLabel = "N",
+            description = "Kernel accept backlog of the listening socket (default: ${DEFAULT-VALUE}).")
+    int backlog = 1024;
+
+    @Option(names = "--runtime-dir", paramLabel = "DIR",
+            description = "Private directory (mode 0700) for the handoff socket (default: "
+                    + "$XDG_RUNTIME_DIR/jcluster-PORT, else /tmp/jcluster-UID-PORT).")
+    Path runtimeDir;
+
+    @Option(names = "--worker-threads", paramLabel = "N",
+            description = "Event loop threads per worker (default: ${DEFAULT-VALUE}).")
+    int workerThreads = 1;
+
+    @Option(names = "--max-body", paramLabel = "SIZE", converter = Units.SizeConverter.class,
+            description = "Largest request body; larger gets 413 (default: 1m; suffixes k, m, g).")
+    long maxBody = 1 << 20;
+
+    @Option(names = "--keepalive-timeout", paramLabel = "DURATION", converter = Units.DurationConverter.class,
+            description = "Close keep-alive connections idle this long (default: 5s; units ms, s, m).")
+    Duration keepAliveTimeout = Duration.ofSeconds(5);
+
+    @Option(names = "--header-timeout", paramLabel = "DURATION", converter = Units.DurationConverter.class,
+            description = "Answer 408 to a client this slow to send a request (default: 10s).")
+    Duration headerTimeout = Duration.ofSeconds(10);
+
+    @Option(names = "--shutdown-timeout", paramLabel = "DURATION", converter = Units.DurationConverter.class,
+            description = "On SIGTERM/SIGINT, wait this long for in-flight requests before killing workers "
+                    + "(default: 30s).")
+    Duration shutdownTimeout = Duration.ofSeconds(30);
+
+    @Option(names = "--worker-jvm-opts", paramLabel = "OPTS",
+            description = "JVM options for workers, space-separated, replacing the defaults "
+                    + "(default: \"${DEFAULT-VALUE}\").")
+    String workerJvmOpts = "-XX:+UseSerialGC -Xmx256m -XX:+ExitOnOutOfMemoryError";
+}

@@ -1,0 +1,118 @@
+package jcluster.master;
+
+import io.netty.channel.Channel;
+import io.netty.channel.unix.FileDescriptor;
+import jcluster.common.Frame;
+import jcluster.common.MessageType;
+import jcluster.common.WorkerStats;
+
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The master's view of one worker process. Confined to the master's loop thread.
+ * <ul>
+ *   <li>STARTING → READY: both of its sockets said HELLO with the right secret from the right pid, and it sent
+ *   READY.</li>
+ *   <li>STARTING, READY → DRAINING: the master sent DRAIN (shutdown); it gets no new connections.</li>
+ *   <li>any → EXITED: the process exited or one of its sockets broke (then the process is killed).</li>
+ * </ul>
+ * fd ownership: a connection sent to this worker stays in {@link #unacked}, the master's copy open, until the worker
+ * acknowledges it; then the master closes its copy. If the worker is lost first, {@link #takeUnacked} hands the
+ * connections back for another worker.
+ */
+final class WorkerProcess {
+    enum State { STARTING, READY, DRAINING, EXITED }
+
+    final int id;
+    final byte[] secret;
+    final long spawnedNanos = System.nanoTime();
+    final Process process;
+    State state = State.STARTING;
+    Channel control;
+    Channel fds;
+    boolean sentReady;
+    WorkerStats stats;
+    private final ArrayDeque<FileDescriptor> unacked = new ArrayDeque<>();
+
+    WorkerProcess(int id, byte[] secret, Process process) {
+        this.id = id;
+        this.secret = secret;
+        this.process = process;
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    /** True once both sockets are authenticated and the worker said READY. */
+    boolean canBeReady() {
+        return state == State.STARTING && control != null && fds != null && sentReady;
+    }
+
+    void handOff(FileDescriptor fd) {
+        unacked.add(fd);
+        fds.write(fd, fds.voidPromise());
+    }
+
+    void flush() {
+        if (fds != null) {
+            fds.flush();
+        }
+    }
+
+    int unackedCount() {
+        return unacked.size();
+    }
+
+    /**
+     * The worker took the next {@code count} connections: close the master's copies.
+     * @return false if it acknowledged more than it was sent (a protocol violation)
+     */
+    boolean acknowledge(int count) {
+        if (count <= 0 || count > unacked.size()) {
+            return false;
+        }
+        for (int i = 0; i < count; i++) {
+            closeQuietly(unacked.poll());
+        }
+        return true;
+    }
+
+    /** Removes and returns the connections this worker never acknowledged, for another worker. */
+    List<FileDescriptor> takeUnacked() {
+        List<FileDescriptor> all = new ArrayList<>(unacked);
+        unacked.clear();
+        return all;
+    }
+
+    void send(MessageType type) {
+        if (control != null && control.isActive()) {
+            control.writeAndFlush(Frame.of(type), control.voidPromise());
+        }
+    }
+
+    void closeChannels() {
+        if (control != null) {
+            control.close();
+        }
+        if (fds != null) {
+            fds.close();
+        }
+    }
+
+    static void closeQuietly(FileDescriptor fd) {
+        try {
+            fd.close();
+        } catch (IOException e) {
+            // already closed: the kernel has released it either way
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "worker " + id + " (pid " + pid() + ")";
+    }
+}

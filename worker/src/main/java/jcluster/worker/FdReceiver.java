@@ -1,0 +1,78 @@
+package jcluster.worker;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.unix.FileDescriptor;
+import io.netty.util.ReferenceCountUtil;
+import jcluster.common.Frame;
+import jcluster.worker.http.HttpInitializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Set;
+
+/**
+ * Reads connection fds from the master's handoff socket, wraps each as a Netty channel with the HTTP pipeline and
+ * registers it on an event loop. Acknowledges them by count, in arrival order, once per read burst: the master
+ * holds its copy of each fd until then, so a connection is never lost between the two processes.
+ * <p>fd ownership: from the moment it is read here the fd belongs to its channel, which closes it.
+ */
+final class FdReceiver extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(FdReceiver.class);
+
+    private final EventLoopGroup group;
+    private final HttpInitializer http;
+    private final Set<Channel> connections;
+    private final Runnable onClose;
+    private final Channel control;
+    private int unacked;
+
+    FdReceiver(EventLoopGroup group, HttpInitializer http, Set<Channel> connections, Runnable onClose,
+               Channel control) {
+        this.group = group;
+        this.http = http;
+        this.connections = connections;
+        this.onClose = onClose;
+        this.control = control;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof FileDescriptor fd)) {
+            log.error("unexpected {} on the handoff socket; closing it", msg.getClass().getSimpleName());
+            ReferenceCountUtil.release(msg);
+            ctx.close();
+            return;
+        }
+        unacked++;
+        EpollSocketChannel ch = new EpollSocketChannel(fd.intValue());
+        ch.config().setTcpNoDelay(true);
+        ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+        http.init(ch);
+        connections.add(ch);
+        ch.closeFuture().addListener(f -> {
+            connections.remove(ch);
+            onClose.run();
+        });
+        group.next().register(ch);
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (unacked > 0) {
+            control.writeAndFlush(Frame.ack(unacked), control.voidPromise());
+            unacked = 0;
+        }
+        ctx.fireChannelReadComplete();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.error("handoff socket failed; closing it", cause);
+        ctx.close();
+    }
+}

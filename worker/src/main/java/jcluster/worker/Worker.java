@@ -1,0 +1,238 @@
+package jcluster.worker;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.channel.unix.DomainSocketReadMode;
+import jcluster.common.Frame;
+import jcluster.common.FrameCodec;
+import jcluster.common.MessageType;
+import jcluster.common.WorkerOptions;
+import jcluster.common.WorkerStats;
+import jcluster.worker.http.HttpInitializer;
+import jcluster.worker.http.ServerState;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * One worker process: connects its two sockets to the master (frames on one, connection fds on the other), serves
+ * the connections it is handed, and leaves when told to or when the master is gone.
+ * <ul>
+ *   <li>STARTING → READY: both sockets are up and the HTTP stack is built; READY goes to the master.</li>
+ *   <li>READY → DRAINING: on DRAIN, or on EOF from the master (it died). Idle connections close now, busy ones after
+ *   their response; connections handed over meanwhile are still served.</li>
+ *   <li>DRAINING → EXITED: the last connection closed (BYE, exit 0), or the shutdown timeout passed (exit 0, with
+ *   the number of connections cut in the log). STOP exits at once.</li>
+ * </ul>
+ */
+final class Worker implements ServerState, DefaultApp.WorkerInfo {
+    private static final Logger log = LoggerFactory.getLogger(Worker.class);
+    private static final long HEARTBEAT_MILLIS = 1000;
+    private static final long PAGE_SIZE = 4096;
+
+    private final WorkerOptions options;
+    private final byte[] secret;
+    private final long startNanos = System.nanoTime();
+    private final Set<Channel> connections = ConcurrentHashMap.newKeySet();
+    private final LongAdder requests = new LongAdder();
+    private final CompletableFuture<Integer> exit = new CompletableFuture<>();
+    private volatile boolean draining;
+    private EventLoopGroup group;
+    private Channel control;
+
+    Worker(WorkerOptions options, byte[] secret) {
+        this.options = options;
+        this.secret = secret;
+    }
+
+    int run() {
+        group = new MultiThreadIoEventLoopGroup(options.threads(), EpollIoHandler.newFactory());
+        try {
+            HttpInitializer http = new HttpInitializer(new DefaultApp(this), this, options.maxBody(),
+                    options.maxInitialLine(), options.maxHeaderSize(), options.keepAliveTimeoutMillis(),
+                    options.headerTimeoutMillis());
+            DomainSocketAddress master = new DomainSocketAddress(options.socket().toFile());
+            control = new Bootstrap().group(group).channel(EpollDomainSocketChannel.class)
+                    .handler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                            ch.pipeline().addLast(new FrameCodec(), new ControlHandler());
+                        }
+                    })
+                    .connect(master).sync().channel();
+            control.writeAndFlush(Frame.hello(options.id(), Frame.ChannelKind.CONTROL, secret));
+            Channel fds = new Bootstrap().group(group).channel(EpollDomainSocketChannel.class)
+                    .option(EpollChannelOption.DOMAIN_SOCKET_READ_MODE, DomainSocketReadMode.FILE_DESCRIPTORS)
+                    .handler(new FdReceiver(group, http, connections, this::connectionClosed, control))
+                    .connect(master).sync().channel();
+            ByteBuf hello = Unpooled.buffer();
+            FrameCodec.encodeTo(Frame.hello(options.id(), Frame.ChannelKind.FDS, secret), hello);
+            fds.writeAndFlush(hello);
+            fds.closeFuture().addListener(f -> control.eventLoop().execute(() -> drain("handoff socket closed")));
+            trapStopSignals();
+            control.writeAndFlush(Frame.of(MessageType.READY));
+            control.eventLoop().scheduleAtFixedRate(new Heartbeat(), HEARTBEAT_MILLIS, HEARTBEAT_MILLIS,
+                    TimeUnit.MILLISECONDS);
+            log.info("worker {} up in {} ms, {} event loop thread(s)", options.id(),
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos), options.threads());
+        } catch (Exception e) {
+            log.error("worker {} could not start: {}", options.id(), e.toString());
+            group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            return WorkerMain.EXIT_BOOT_FAILED;
+        }
+        int code = exit.join();
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(2, TimeUnit.SECONDS);
+        return code;
+    }
+
+    /**
+     * TERM and INT drain this worker like the master's DRAIN does: Ctrl-C in a terminal and systemd's default
+     * KillMode signal the whole process group, and a worker must then finish its requests, not die mid-response.
+     */
+    private void trapStopSignals() {
+        for (String name : new String[] {"TERM", "INT"}) {
+            Signal.handle(new Signal(name), s -> control.eventLoop().execute(() -> drain("SIG" + s.getName())));
+        }
+    }
+
+    /** Handles the master's frames, on the control socket's loop. */
+    private final class ControlHandler extends SimpleChannelInboundHandler<Frame> {
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, Frame frame) {
+            switch (frame.type()) {
+                case DRAIN -> drain("master asked to drain");
+                case STOP -> {
+                    log.info("stopping at the master's request, {} connection(s) open", connections.size());
+                    exit.complete(0);
+                }
+                default -> {
+                    log.error("unexpected {} from the master; closing the control socket", frame.type());
+                    ctx.close();
+                }
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            drain("master gone (EOF on the control socket)");
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            log.error("control socket failed; closing it", cause);
+            ctx.close();
+        }
+    }
+
+    /** Runs on the control loop: every path into draining goes through here, once. */
+    private void drain(String why) {
+        if (draining) {
+            return;
+        }
+        draining = true;
+        log.info("draining: {}; {} connection(s) open", why, connections.size());
+        for (Channel ch : connections) {
+            ch.eventLoop().execute(() -> HttpInitializer.closeWhenIdle(ch));
+        }
+        control.eventLoop().schedule(() -> {
+            if (!exit.isDone()) {
+                log.warn("shutdown timeout ({} ms) passed with {} connection(s) open; exiting",
+                        options.shutdownTimeoutMillis(), connections.size());
+                exit.complete(0);
+            }
+        }, options.shutdownTimeoutMillis(), TimeUnit.MILLISECONDS);
+        exitIfDrained();
+    }
+
+    private void connectionClosed() {
+        if (draining) {
+            control.eventLoop().execute(this::exitIfDrained);
+        }
+    }
+
+    private void exitIfDrained() {
+        if (connections.isEmpty() && !exit.isDone()) {
+            log.info("drained; exiting");
+            if (control.isActive()) {
+                control.writeAndFlush(Frame.of(MessageType.BYE))
+                        .addListener(f -> exit.complete(0));
+            } else {
+                exit.complete(0);
+            }
+        }
+    }
+
+    /** Sends STATS from the control loop; how late it runs is the loop's lag. */
+    private final class Heartbeat implements Runnable {
+        private long expected = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(HEARTBEAT_MILLIS);
+
+        @Override
+        public void run() {
+            long now = System.nanoTime();
+            long lagMicros = Math.max(0, TimeUnit.NANOSECONDS.toMicros(now - expected));
+            expected = now + TimeUnit.MILLISECONDS.toNanos(HEARTBEAT_MILLIS);
+            if (control.isActive()) {
+                control.writeAndFlush(Frame.stats(new WorkerStats(connections.size(), 0, requests.sum(),
+                        lagMicros, rssBytes())));
+            }
+        }
+    }
+
+    private static long rssBytes() {
+        try {
+            String[] statm = Files.readString(Path.of("/proc/self/statm")).trim().split(" ");
+            return Long.parseLong(statm[1]) * PAGE_SIZE;
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    @Override
+    public boolean draining() {
+        return draining;
+    }
+
+    @Override
+    public void requestServed() {
+        requests.increment();
+    }
+
+    @Override
+    public int id() {
+        return options.id();
+    }
+
+    @Override
+    public long uptimeMillis() {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+    }
+
+    @Override
+    public int openConnections() {
+        return connections.size();
+    }
+
+    @Override
+    public long requestsServed() {
+        return requests.sum();
+    }
+}

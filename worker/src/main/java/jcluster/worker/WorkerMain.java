@@ -1,0 +1,36 @@
+package jcluster.worker;
+
+import jcluster.common.Logging;
+import jcluster.common.WorkerOptions;
+
+import java.util.HexFormat;
+
+/** Entry point of a worker process. Started by the master, never by hand. */
+public final class WorkerMain {
+    /** The master and this jar disagree on the worker's command line. */
+    public static final int EXIT_BAD_ARGUMENTS = 2;
+    /** The worker could not reach the master or start its event loop. */
+    public static final int EXIT_BOOT_FAILED = 3;
+
+    private WorkerMain() {
+    }
+
+    public static void main(String[] args) {
+        WorkerOptions options;
+        byte[] secret;
+        try {
+            options = WorkerOptions.fromArgs(args);
+            String hex = System.getenv(WorkerOptions.SECRET_ENV);
+            if (hex == null) {
+                throw new IllegalArgumentException(WorkerOptions.SECRET_ENV + " is not set");
+            }
+            secret = HexFormat.of().parseHex(hex);
+        } catch (IllegalArgumentException e) {
+            System.err.println("worker: " + e.getMessage() + " (workers are started by the master, not by hand)");
+            System.exit(EXIT_BAD_ARGUMENTS);
+            return;
+        }
+        Logging.init("worker-" + options.id());
+        System.exit(new Worker(options, secret).run());
+    }
+}

@@ -1,0 +1,84 @@
+package jcluster.worker.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.util.concurrent.ScheduledFuture;
+
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * First handler of a connection: closes it when a keep-alive connection sits idle past the keep-alive timeout, and
+ * answers 408 when a client is too slow to send a request (header timeout, counted from the request's first byte,
+ * and then between body bytes). One timer per connection, rescheduled only when it fires early, so the request
+ * path pays a {@code nanoTime} per phase change, not a timer.
+ */
+final class ConnectionTimeouts extends ChannelDuplexHandler {
+    private static final ByteBuf REQUEST_TIMEOUT = Unpooled.unreleasableBuffer(Unpooled.copiedBuffer(
+            "HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            StandardCharsets.US_ASCII));
+
+    private final Exchange exchange;
+    private final long keepAliveNanos;
+    private final long headerNanos;
+    private ScheduledFuture<?> timer;
+
+    ConnectionTimeouts(Exchange exchange, long keepAliveMillis, long headerMillis) {
+        this.exchange = exchange;
+        this.keepAliveNanos = TimeUnit.MILLISECONDS.toNanos(keepAliveMillis);
+        this.headerNanos = TimeUnit.MILLISECONDS.toNanos(headerMillis);
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        schedule(ctx, keepAliveNanos);
+        super.channelActive(ctx);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        switch (exchange.phase) {
+            case IDLE -> {
+                exchange.phase = Exchange.Phase.HEAD;
+                exchange.since = System.nanoTime();
+            }
+            case BODY -> exchange.since = System.nanoTime();
+            case HEAD -> { }
+        }
+        super.channelRead(ctx, msg);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        if (timer != null) {
+            timer.cancel(false);
+        }
+        super.channelInactive(ctx);
+    }
+
+    private void schedule(ChannelHandlerContext ctx, long delayNanos) {
+        timer = ctx.executor().schedule(() -> check(ctx), delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void check(ChannelHandlerContext ctx) {
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        boolean idle = exchange.idle();
+        long limit = idle ? keepAliveNanos : headerNanos;
+        long left = exchange.since + limit - System.nanoTime();
+        if (left > 0) {
+            schedule(ctx, left);
+        } else if (idle) {
+            ctx.close();
+        } else if (exchange.phase == Exchange.Phase.BODY && exchange.unanswered > 0 && !exchange.receiving) {
+            // the app holds the request: timing the app is not this timer's job
+            schedule(ctx, headerNanos);
+        } else {
+            ctx.writeAndFlush(REQUEST_TIMEOUT.duplicate()).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+}

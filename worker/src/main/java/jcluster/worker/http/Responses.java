@@ -1,0 +1,57 @@
+package jcluster.worker.http;
+
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+
+/** Building blocks for responses: the cached {@code Date} value and plain-text error responses. */
+public final class Responses {
+    private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
+
+    private record CachedDate(long second, String value) {
+    }
+
+    // Formatting a date per response costs more than the rest of a small response; it changes once a second.
+    private static volatile CachedDate date = new CachedDate(-1, "");
+
+    private Responses() {
+    }
+
+    /** The current IMF-fixdate, formatted at most once a second. */
+    public static String date() {
+        long now = System.currentTimeMillis() / 1000;
+        CachedDate d = date;
+        if (d.second != now) {
+            d = new CachedDate(now, HTTP_DATE.format(Instant.ofEpochSecond(now)));
+            date = d;
+        }
+        return d.value;
+    }
+
+    /** A plain-text response, {@code Content-Length} set. */
+    public static FullHttpResponse text(HttpResponseStatus status, String body) {
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                Unpooled.wrappedBuffer(body.getBytes(StandardCharsets.UTF_8)));
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.TEXT_PLAIN + "; charset=utf-8");
+        return r;
+    }
+
+    /** An error response that also ends the connection. */
+    static FullHttpResponse error(HttpResponseStatus status) {
+        FullHttpResponse r = text(status, status.code() + " " + status.reasonPhrase() + "\n");
+        r.headers()
+                .set(HttpHeaderNames.CONTENT_LENGTH, r.content().readableBytes())
+                .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE)
+                .set(HttpHeaderNames.DATE, date());
+        return r;
+    }
+}

@@ -1,0 +1,10 @@
+package jcluster.worker.http;
+
+/** What the HTTP path needs to know of the worker around it. */
+public interface ServerState {
+    /** True once the worker drains: responses then say {@code Connection: close}. */
+    boolean draining();
+
+    /** Counts a request answered. */
+    void requestServed();
+}
