@@ -147,6 +147,10 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         }
         if (kind == Frame.ChannelKind.CONTROL) {
             w.control = ch;
+            if (w.state == WorkerProcess.State.DRAINING) {
+                // spawned before the shutdown began, connected after it: it drains as soon as it can hear us
+                w.send(MessageType.DRAIN);
+            }
         } else {
             w.fds = ch;
         }

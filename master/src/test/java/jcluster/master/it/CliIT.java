@@ -1,0 +1,125 @@
+package jcluster.master.it;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** What a user sees for bad flags and unusable resources: one line naming the problem, the right exit code. */
+@Timeout(60)
+class CliIT {
+    record Result(int code, String out, String err) {
+    }
+
+    static Result run(List<String> prefix, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(prefix);
+        cmd.addAll(List.of(Cluster.javaBinary(), "-jar", Cluster.JAR.toString()));
+        cmd.addAll(List.of(args));
+        Path out = Files.createTempFile("cli", ".out");
+        Path err = Files.createTempFile("cli", ".err");
+        Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        if (!p.waitFor(30, TimeUnit.SECONDS)) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+            fail("master.jar " + String.join(" ", args) + " did not exit");
+        }
+        return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+                Files.readString(err, StandardCharsets.UTF_8));
+    }
+
+    static Result run(String... args) throws IOException, InterruptedException {
+        return run(List.of(), args);
+    }
+
+    /** Exactly one line on stderr, containing every fragment, no stack trace, this exit code. */
+    static void assertOneLineError(Result r, int code, String... fragments) {
+        assertEquals(code, r.code(), r.err());
+        assertEquals(1, r.err().lines().count(), "one line on stderr: " + r.err());
+        assertFalse(r.err().contains("Exception") || r.err().contains("\tat "), r.err());
+        assertTrue(r.err().startsWith("master: "), r.err());
+        for (String f : fragments) {
+            assertTrue(r.err().contains(f), "'" + f + "' in: " + r.err());
+        }
+    }
+
+    @Test
+    void unknownFlag() throws Exception {
+        assertOneLineError(run("--wrokers=2"), 2, "--wrokers");
+    }
+
+    @Test
+    void nonNumericWorkers() throws Exception {
+        assertOneLineError(run("--workers=two"), 2, "--workers", "two");
+    }
+
+    @Test
+    void outOfRangeWorkersAndPort() throws Exception {
+        assertOneLineError(run("--workers=0"), 2, "--workers", "between 1 and");
+        assertOneLineError(run("--port=70000"), 2, "--port", "between 1 and 65535");
+        assertOneLineError(run("--port=-1"), 2, "--port");
+        assertOneLineError(run("--port=http"), 2, "--port", "http");
+    }
+
+    @Test
+    void badSizeAndDuration() throws Exception {
+        assertOneLineError(run("--max-body=lots"), 2, "--max-body", "lots");
+        assertOneLineError(run("--shutdown-timeout=soon"), 2, "--shutdown-timeout", "soon");
+    }
+
+    @Test
+    void portInUse() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("0.0.0.0"))) {
+            Result r = run("--workers=1", "--port=" + taken.getLocalPort());
+            assertOneLineError(r, 1, "address already in use", "--port");
+        }
+    }
+
+    @Test
+    void privilegedPortAsAnOrdinaryUser() throws Exception {
+        // As root the bind would succeed; run the same jar as 'nobody' (setpriv is in util-linux).
+        boolean root = "0".equals(new String(new ProcessBuilder("id", "-u").start().getInputStream()
+                .readAllBytes()).trim());
+        List<String> prefix = root ? List.of("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups")
+                : List.of();
+        Path runtime = Files.createTempDirectory("cli-priv");
+        runtime.toFile().setWritable(true, false);
+        Result r = run(prefix, "--workers=1", "--port=81", "--runtime-dir=" + runtime.resolve("run"));
+        assertOneLineError(r, 1, "permission denied", "--port");
+    }
+
+    @Test
+    void unusableRuntimeDirectory() throws Exception {
+        Path file = Files.createTempFile("not-a-dir", "");
+        Result r = run("--workers=1", "--port=" + Cluster.freePort(), "--runtime-dir=" + file.resolve("run"));
+        assertOneLineError(r, 1, "runtime directory", "--runtime-dir");
+    }
+
+    @Test
+    void helpListsEveryFlagWithItsDefault() throws Exception {
+        Result r = run("--help");
+        assertEquals(0, r.code());
+        for (String flag : new String[] {"--workers", "--host", "--port", "--backlog", "--runtime-dir",
+                "--worker-threads", "--max-body", "--keepalive-timeout", "--header-timeout", "--shutdown-timeout",
+                "--worker-jvm-opts", "--help", "--version"}) {
+            assertTrue(r.out().contains(flag), flag + " in --help:\n" + r.out());
+        }
+        assertTrue(r.out().contains("default: 8080"), r.out());
+    }
+
+    @Test
+    void version() throws Exception {
+        Result r = run("--version");
+        assertEquals(0, r.code());
+        assertTrue(r.out().startsWith("jcluster "), r.out());
+    }
+}

@@ -1,0 +1,179 @@
+package jcluster.master.it;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * A real master process started from the built jar, its output in a log file. {@link #close} stops it with SIGTERM
+ * and, whatever happens, kills it and every worker it ever had, so no test leaves a process behind.
+ */
+final class Cluster implements AutoCloseable {
+    static final Path JAR = Path.of(System.getProperty("jcluster.jar", "target/master.jar")).toAbsolutePath();
+    static final Duration READY_TIMEOUT = Duration.ofSeconds(30);
+
+    final int port;
+    final Path runtimeDir;
+    final Path log;
+    final Process process;
+    private final Set<Long> seenPids = new java.util.HashSet<>();
+    private boolean expectErrors;
+
+    private Cluster(int port, Path runtimeDir, Path log, Process process) {
+        this.port = port;
+        this.runtimeDir = runtimeDir;
+        this.log = log;
+        this.process = process;
+    }
+
+    /** Starts a master with these flags (plus --port and --runtime-dir) and waits until it logs "ready". */
+    static Cluster start(String... flags) throws IOException {
+        Cluster c = launch(flags);
+        try {
+            c.awaitLog("ready: ", READY_TIMEOUT);
+            c.workerPids();
+        } catch (AssertionError | RuntimeException e) {
+            c.close();
+            throw e;
+        }
+        return c;
+    }
+
+    /** Starts a master on this port and runtime directory and waits until it is ready. */
+    static Cluster startAt(int port, Path runtime, String... flags) throws IOException {
+        Cluster c = launch(port, runtime, flags);
+        try {
+            c.awaitLog("ready: ", READY_TIMEOUT);
+        } catch (AssertionError | RuntimeException e) {
+            c.close();
+            throw e;
+        }
+        return c;
+    }
+
+    /** Starts a master without waiting for it. */
+    static Cluster launch(String... flags) throws IOException {
+        return launch(freePort(), Files.createTempDirectory("jcluster-it").resolve("run"), flags);
+    }
+
+    private static Cluster launch(int port, Path runtime, String... flags) throws IOException {
+        Path log = Files.createTempFile("jcluster-it", ".log");
+        List<String> cmd = new ArrayList<>(List.of(javaBinary(), "-jar", JAR.toString(), "--port=" + port,
+                "--runtime-dir=" + runtime));
+        cmd.addAll(List.of(flags));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        return new Cluster(port, runtime, log, p);
+    }
+
+    static String javaBinary() {
+        return ProcessHandle.current().info().command().orElse("java");
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    /** The pids of the master's live worker processes. */
+    List<Long> workerPids() {
+        List<Long> pids = process.toHandle().children().filter(ProcessHandle::isAlive).map(ProcessHandle::pid)
+                .sorted().collect(Collectors.toList());
+        seenPids.addAll(pids);
+        return pids;
+    }
+
+    String logText() {
+        try {
+            return Files.readString(log, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    void awaitLog(String text, Duration timeout) {
+        await(() -> logText().contains(text), timeout, () -> "no '" + text + "' in the log:\n" + logText());
+    }
+
+    static void await(BooleanSupplier condition, Duration timeout, java.util.function.Supplier<String> what) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                fail(what.get());
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                fail("interrupted");
+            }
+        }
+    }
+
+    /** This test provokes errors in the log: do not fail on them. */
+    void expectErrors() {
+        expectErrors = true;
+    }
+
+    void signal(String sig) throws IOException, InterruptedException {
+        kill(sig, pid());
+    }
+
+    static void kill(String sig, long pid) throws IOException, InterruptedException {
+        Process k = new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).inheritIO().start();
+        if (!k.waitFor(5, TimeUnit.SECONDS) || k.exitValue() != 0) {
+            fail("kill -" + sig + " " + pid + " failed");
+        }
+    }
+
+    /** Waits for the master to exit and returns its exit code. */
+    int awaitExit(Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            fail("master still running after " + timeout + "; log:\n" + logText());
+        }
+        return process.exitValue();
+    }
+
+    @Override
+    public void close() {
+        try {
+            workerPids();
+        } catch (RuntimeException e) {
+            // the master is gone already
+        }
+        if (process.isAlive()) {
+            process.destroy();
+            try {
+                process.waitFor(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        process.destroyForcibly();
+        for (long pid : seenPids) {
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        }
+        if (!expectErrors) {
+            String errors = logText().lines().filter(l -> l.contains(" ERROR ") || l.contains("Exception"))
+                    .collect(Collectors.joining("\n"));
+            if (!errors.isEmpty()) {
+                fail("unexpected errors in the log:\n" + errors);
+            }
+        }
+    }
+}

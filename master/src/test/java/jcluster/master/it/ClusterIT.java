@@ -1,0 +1,176 @@
+package jcluster.master.it;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The cluster as users see it: spread, stickiness, the single listener, crash containment, fd hygiene. */
+@Timeout(120)
+class ClusterIT {
+
+    @Test
+    void newConnectionsGoRoundRobinOverEveryWorker() throws Exception {
+        try (Cluster c = Cluster.start("--workers=3")) {
+            List<Long> workers = c.workerPids();
+            assertEquals(3, workers.size());
+            List<Long> served = new ArrayList<>();
+            for (int i = 0; i < 9; i++) {
+                Http.Response r = Http.get(c.port, "/worker");
+                assertEquals(200, r.status());
+                served.add(r.pid());
+            }
+            assertEquals(Set.copyOf(workers), Set.copyOf(served), "every worker serves");
+            for (int i = 3; i < served.size(); i++) {
+                assertEquals(served.get(i - 3), served.get(i), "exact round-robin: " + served);
+            }
+            assertTrue(Http.get(c.port, "/worker").text().contains("\"ppid\":" + c.pid()));
+        }
+    }
+
+    @Test
+    void aKeepAliveConnectionStaysOnOneWorker() throws Exception {
+        try (Cluster c = Cluster.start("--workers=2"); Http h = new Http(c.port)) {
+            Set<Long> pids = new HashSet<>();
+            for (int i = 0; i < 20; i++) {
+                Http.Response r = h.get("/worker");
+                assertEquals(200, r.status());
+                assertNull(r.header("connection"));
+                pids.add(r.pid());
+            }
+            assertEquals(1, pids.size());
+        }
+    }
+
+    @Test
+    void onlyTheMasterListensOnThePort() throws Exception {
+        try (Cluster c = Cluster.start("--workers=2")) {
+            Set<String> inodes = listeningInodes(c.port);
+            assertFalse(inodes.isEmpty(), "a listening socket on the port");
+            assertTrue(holdsAny(c.pid(), inodes), "the master holds the listener");
+            for (long w : c.workerPids()) {
+                assertFalse(holdsAny(w, inodes), "worker " + w + " must not hold the listener");
+            }
+        }
+    }
+
+    @Test
+    void aKilledWorkerIsReplacedWhileTheOthersServe() throws Exception {
+        try (Cluster c = Cluster.start("--workers=2")) {
+            c.expectErrors();
+            List<Long> before = c.workerPids();
+            long victim = before.get(0);
+            Cluster.kill("KILL", victim);
+            // every new connection is answered meanwhile, by the survivor or the replacement
+            for (int i = 0; i < 20; i++) {
+                assertEquals(200, Http.get(c.port, "/").status());
+            }
+            Cluster.await(() -> {
+                List<Long> now = c.workerPids();
+                return now.size() == 2 && !now.contains(victim);
+            }, Duration.ofSeconds(10), () -> "no replacement worker; log:\n" + c.logText());
+            c.awaitLog("killed by signal 9", Duration.ofSeconds(5));
+            // the replacement takes its share once READY
+            Set<Long> serving = new HashSet<>();
+            Cluster.await(() -> {
+                try {
+                    serving.add(Http.get(c.port, "/worker").pid());
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                }
+                return serving.containsAll(c.workerPids());
+            }, Duration.ofSeconds(10), () -> "the replacement serves nothing: " + serving);
+        }
+    }
+
+    @Test
+    void aBusyWorkerDoesNotDelayAConnectionServedByAnother() throws Exception {
+        try (Cluster c = Cluster.start("--workers=2")) {
+            long busyPid = Http.get(c.port, "/worker").pid();
+            // round-robin: the next connection goes to the other worker, this one to the first again
+            assertNotEquals(busyPid, Http.get(c.port, "/worker").pid());
+            CompletableFuture<Http.Response> slow = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return Http.get(c.port, "/compute?ms=3000");
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            Thread.sleep(300);
+            long start = System.nanoTime();
+            Http.Response fast = Http.get(c.port, "/worker");
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertNotEquals(busyPid, fast.pid());
+            assertTrue(millis < 1000, "GET / on the free worker took " + millis + " ms");
+            assertFalse(slow.isDone(), "the compute request is still running");
+            assertEquals(200, slow.get().status());
+        }
+    }
+
+    @Test
+    void theMastersOpenFdsDoNotGrowWithConnections() throws Exception {
+        try (Cluster c = Cluster.start("--workers=2")) {
+            for (int i = 0; i < 100; i++) {
+                assertEquals(200, Http.get(c.port, "/").status());
+            }
+            long before = fdCount(c.pid());
+            for (int i = 0; i < 2000; i++) {
+                try (Http h = new Http(c.port)) {
+                    h.send("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                    assertEquals(200, h.read(false).status());
+                }
+            }
+            // acks travel asynchronously: let the last ones arrive
+            Cluster.await(() -> fdCount(c.pid()) <= before + 2, Duration.ofSeconds(5),
+                    () -> "master fds grew from " + before + " to " + fdCount(c.pid()));
+        }
+    }
+
+    static long fdCount(long pid) {
+        try (Stream<Path> s = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+            return s.count();
+        } catch (IOException e) {
+            throw new RuntimeException(e);
+        }
+    }
+
+    /** Socket inodes in LISTEN state on this port, IPv4 or IPv6. */
+    static Set<String> listeningInodes(int port) throws IOException {
+        Set<String> inodes = new HashSet<>();
+        String hexPort = String.format(":%04X", port);
+        for (String table : new String[] {"/proc/net/tcp", "/proc/net/tcp6"}) {
+            for (String line : Files.readAllLines(Path.of(table))) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length > 9 && f[1].endsWith(hexPort) && f[3].equals("0A")) {
+                    inodes.add(f[9]);
+                }
+            }
+        }
+        return inodes;
+    }
+
+    static boolean holdsAny(long pid, Set<String> inodes) throws IOException {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+            return fds.anyMatch(fd -> {
+                try {
+                    String target = Files.readSymbolicLink(fd).toString();
+                    return target.startsWith("socket:[")
+                            && inodes.contains(target.substring(8, target.length() - 1));
+                } catch (IOException e) {
+                    return false;
+                }
+            });
+        }
+    }
+}
