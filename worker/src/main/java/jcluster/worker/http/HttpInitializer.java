@@ -32,7 +32,7 @@ public final class HttpInitializer {
                 new StrictRequestDecoder(maxInitialLine, maxHeaderSize),
                 new HttpResponseEncoder(),
                 new RequestGuard(exchange, maxBody),
-                new Oversized(exchange, maxBody),
+                new RequestAggregator(exchange, maxBody),
                 new HttpServerHandler(exchange, app, server));
     }
 

@@ -5,6 +5,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -97,8 +98,8 @@ final class HttpServerHandler extends SimpleChannelInboundHandler<FullHttpReques
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        // Resets and broken pipes are a client's right; anything else is worth a line. The connection ends either way.
-        if (!(cause instanceof java.io.IOException)) {
+        // Resets, broken pipes and hanging up mid-body are a client's right; anything else is worth a line. The connection ends either way.
+        if (!(cause instanceof java.io.IOException) && !(cause instanceof PrematureChannelClosureException)) {
             log.warn("closing connection after unexpected error", cause);
         }
         ctx.close();

@@ -21,7 +21,7 @@ import java.util.List;
 /**
  * Between the decoder and the aggregator: turns what the decoder could not parse into 400, 414, 431 or 505, checks
  * what the decoder does not (exactly one valid {@code Host} in HTTP/1.1, at most one in 1.0, one
- * {@code Content-Length} field), refuses a declared body over the limit with 413 before reading it, and marks the
+ * {@code Content-Length} field, no transfer coding but chunked: 501), refuses a declared body over the limit with 413 before reading it, and marks the
  * start and end of each request on the {@link Exchange}. Every refusal closes the connection: after a framing error
  * the rest of the stream cannot be trusted.
  */
@@ -48,6 +48,7 @@ final class RequestGuard extends ChannelInboundHandlerAdapter {
         }
         if (msg instanceof HttpRequest req) {
             exchange.requestStarted();
+            toOriginForm(req);
             HttpResponseStatus problem = check(req);
             if (problem != null) {
                 ReferenceCountUtil.release(msg);
@@ -70,6 +71,14 @@ final class RequestGuard extends ChannelInboundHandlerAdapter {
         if (hosts.size() == 1 && !Rfc9110.isHost(hosts.get(0))) {
             return HttpResponseStatus.BAD_REQUEST;
         }
+        for (String field : h.getAll(HttpHeaderNames.TRANSFER_ENCODING)) {
+            for (String coding : field.split(",")) {
+                // the decoder made sure chunked comes last; any other coding we cannot undo (RFC 9112 §6.1)
+                if (!coding.trim().equalsIgnoreCase("chunked")) {
+                    return HttpResponseStatus.NOT_IMPLEMENTED;
+                }
+            }
+        }
         List<String> lengths = h.getAll(HttpHeaderNames.CONTENT_LENGTH);
         if (lengths.size() > 1) {
             return HttpResponseStatus.BAD_REQUEST;
@@ -78,6 +87,29 @@ final class RequestGuard extends ChannelInboundHandlerAdapter {
             return HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE;
         }
         return null;
+    }
+
+    /**
+     * An absolute-form target names the host itself, and then the Host header must be ignored (RFC 9112 §3.2.2):
+     * rewrite to origin-form with that host, so apps see one form only.
+     */
+    private static void toOriginForm(HttpRequest req) {
+        String uri = req.uri();
+        if (uri.charAt(0) == '/' || uri.equals("*")) {
+            return;
+        }
+        int scheme = uri.indexOf("://");
+        if (scheme < 0) {
+            return;
+        }
+        int authorityStart = scheme + 3;
+        int pathStart = authorityStart;
+        while (pathStart < uri.length() && "/?#".indexOf(uri.charAt(pathStart)) < 0) {
+            pathStart++;
+        }
+        String path = uri.substring(pathStart);
+        req.headers().set(HttpHeaderNames.HOST, uri.substring(authorityStart, pathStart));
+        req.setUri(path.isEmpty() || path.charAt(0) != '/' ? "/" + path : path);
     }
 
     private static HttpResponseStatus statusFor(Throwable cause) {

@@ -19,11 +19,12 @@ import java.util.List;
  * <ul>
  *   <li>The request line: the method must be a token, the target must not hold control bytes or spaces and must be
  *   in a form the method allows, and the version must be {@code HTTP/DIGIT.DIGIT} to the letter (Netty upper-cases
- *   and accepts any {@code NAME/N.N}). A version other than 1.0 or 1.1 fails with
- *   {@link UnsupportedVersionException} (505).</li>
+ *   and accepts any {@code NAME/N.N}). A major version other than 1 fails with
+ *   {@link UnsupportedVersionException} (505); 1.2 and up are served as 1.1.</li>
  *   <li>Obsolete line folding (a header line that starts with SP or HTAB), which Netty joins to the previous field,
- *   is rejected (RFC 9112 §5.2 lets a server answer 400). Netty does not tell us a line was folded, so the head is
- *   scanned here before Netty parses it; the scan stops at the end of each head, so bodies are never looked at.</li>
+ *   is rejected (RFC 9112 §5.2 lets a server answer 400), and so is a request line whose parts are not separated
+ *   by single spaces (§3). Netty accepts both without a trace, so the head is scanned here before Netty parses
+ *   it; the scan stops at the end of each head, so bodies are never looked at.</li>
  * </ul>
  * Header names and values are validated by Netty's validating headers factory; conflicting
  * {@code Content-Length}/{@code Transfer-Encoding}, duplicate lengths and malformed chunk sizes by Netty's decoder.
@@ -37,7 +38,7 @@ public final class StrictRequestDecoder extends HttpRequestDecoder {
         }
     }
 
-    private enum Scan { BEFORE_HEAD, HEAD, BODY }
+    private enum Scan { BEFORE_HEAD, REQUEST_LINE, HEADERS, BODY }
 
     private Scan scan = Scan.BEFORE_HEAD;
     /** Bytes from the reader index on that the scan has already seen (valid across calls as the decoder consumes). */
@@ -45,6 +46,7 @@ public final class StrictRequestDecoder extends HttpRequestDecoder {
     /** The last two head bytes seen, to find CRLF CRLF and CRLF SP across reads. */
     private int last1 = -1;
     private int last2 = -1;
+    private int spaces;
     private boolean rejected;
 
     public StrictRequestDecoder(int maxInitialLine, int maxHeaderSize) {
@@ -64,11 +66,12 @@ public final class StrictRequestDecoder extends HttpRequestDecoder {
             buffer.skipBytes(buffer.readableBytes());
             return;
         }
-        if (scan != Scan.BODY && foldedLine(buffer)) {
+        String problem = scan == Scan.BODY ? null : malformedHead(buffer);
+        if (problem != null) {
             rejected = true;
             buffer.skipBytes(buffer.readableBytes());
             DefaultFullHttpRequest bad = new DefaultFullHttpRequest(HttpVersion.HTTP_1_0, HttpMethod.GET, "/bad-request");
-            bad.setDecoderResult(DecoderResult.failure(new IllegalArgumentException("obsolete line folding")));
+            bad.setDecoderResult(DecoderResult.failure(new IllegalArgumentException(problem)));
             out.add(bad);
             return;
         }
@@ -84,8 +87,12 @@ public final class StrictRequestDecoder extends HttpRequestDecoder {
         }
     }
 
-    /** Scans the unseen bytes of the current head; true on a line that starts with SP or HTAB. */
-    private boolean foldedLine(ByteBuf buffer) {
+    /**
+     * Scans the unseen bytes of the current head. Returns what is wrong, or null: a line that starts with SP or
+     * HTAB (obs-fold), or a request line that is not exactly three parts separated by single spaces (Netty's
+     * splitter accepts runs of spaces and tabs).
+     */
+    private String malformedHead(ByteBuf buffer) {
         int i = buffer.readerIndex() + scanned;
         int end = buffer.writerIndex();
         for (; i < end && scan != Scan.BODY; i++) {
@@ -96,11 +103,24 @@ public final class StrictRequestDecoder extends HttpRequestDecoder {
                     continue;
                 }
                 if (b == ' ' || b == '\t') {
-                    return true;
+                    return "whitespace before the request line";
                 }
-                scan = Scan.HEAD;
+                scan = Scan.REQUEST_LINE;
+                spaces = 0;
+            } else if (scan == Scan.REQUEST_LINE) {
+                if (b == '\t' || (b == ' ' && last1 == ' ')) {
+                    return "request line not separated by single spaces";
+                }
+                if (b == ' ') {
+                    spaces++;
+                } else if (b == '\n') {
+                    if (spaces != 2) {
+                        return "request line with " + (spaces + 1) + " parts";
+                    }
+                    scan = Scan.HEADERS;
+                }
             } else if (last1 == '\n' && (b == ' ' || b == '\t')) {
-                return true;
+                return "obsolete line folding";
             } else if (b == '\n' && last1 == '\r' && last2 == '\n') {
                 scan = Scan.BODY;
             }
@@ -108,7 +128,7 @@ public final class StrictRequestDecoder extends HttpRequestDecoder {
             last1 = b;
         }
         scanned = i - buffer.readerIndex();
-        return false;
+        return null;
     }
 
     @Override
@@ -126,8 +146,12 @@ public final class StrictRequestDecoder extends HttpRequestDecoder {
                 || version.charAt(6) != '.' || !isDigit(version.charAt(7))) {
             throw new IllegalArgumentException("invalid HTTP version");
         }
-        if (version.charAt(5) != '1' || version.charAt(7) > '1') {
+        if (version.charAt(5) != '1') {
             throw new UnsupportedVersionException(version);
+        }
+        if (version.charAt(7) > '1') {
+            // a higher minor version of a major we speak is served as the highest we know (RFC 9110 §2.5)
+            initialLine[2] = "HTTP/1.1";
         }
         return super.createMessage(initialLine);
     }

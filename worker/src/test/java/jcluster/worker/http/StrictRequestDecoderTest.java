@@ -1,0 +1,98 @@
+package jcluster.worker.http;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The head scan in front of Netty's decoder: across reads, and never inside bodies. */
+@Timeout(5)
+class StrictRequestDecoderTest {
+
+    private static List<HttpObject> decode(String... reads) {
+        EmbeddedChannel ch = new EmbeddedChannel(new StrictRequestDecoder(8192, 8192));
+        for (String r : reads) {
+            ch.writeInbound(Unpooled.copiedBuffer(r, StandardCharsets.ISO_8859_1));
+        }
+        List<HttpObject> out = new ArrayList<>();
+        Object o;
+        while ((o = ch.readInbound()) != null) {
+            out.add((HttpObject) o);
+        }
+        ch.finishAndReleaseAll();
+        out.forEach(ReferenceCountUtil::release);
+        return out;
+    }
+
+    private static long requests(List<HttpObject> objs) {
+        return objs.stream().filter(o -> o instanceof HttpRequest).count();
+    }
+
+    private static boolean failed(List<HttpObject> objs) {
+        return objs.stream().anyMatch(o -> o.decoderResult().isFailure());
+    }
+
+    @Test
+    void foldSplitAcrossReadsIsFound() {
+        List<HttpObject> out = decode("GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\r", "\n", " folded\r\n\r\n");
+        assertTrue(failed(out));
+    }
+
+    @Test
+    void bodyBytesThatLookLikeAFoldAreLeftAlone() {
+        String body = "a\r\n b\r\n\tc";
+        List<HttpObject> out = decode("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: " + body.length()
+                + "\r\n\r\n" + body.substring(0, 3), body.substring(3)
+                + "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertFalse(failed(out));
+        assertEquals(2, requests(out));
+        int bodyBytes = out.stream().filter(o -> o instanceof HttpContent)
+                .mapToInt(o -> ((HttpContent) o).content().readableBytes()).sum();
+        assertEquals(body.length(), bodyBytes);
+    }
+
+    @Test
+    void aFoldInTheSecondPipelinedRequestIsFound() {
+        List<HttpObject> out = decode("GET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n y\r\n\r\n");
+        assertEquals(2, requests(out));
+        assertFalse(out.get(0).decoderResult().isFailure());
+        assertTrue(out.get(out.size() - 1).decoderResult().isFailure());
+    }
+
+    @Test
+    void chunkedBodiesWithTrailersResetTheScan() {
+        List<HttpObject> out = decode("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+                "3\r\n \r\n\r\n0\r\nX-T: 1\r\n\r\n", "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertFalse(failed(out));
+        assertEquals(2, requests(out));
+        assertEquals(2, out.stream().filter(o -> o instanceof LastHttpContent).count());
+    }
+
+    @Test
+    void requestLineNeedsSingleSpaces() {
+        assertTrue(failed(decode("GET  / HTTP/1.1\r\nHost: x\r\n\r\n")));
+        assertTrue(failed(decode("GET /\tHTTP/1.1\r\nHost: x\r\n\r\n")));
+        assertTrue(failed(decode("GET / HTTP/1.1 extra\r\nHost: x\r\n\r\n")));
+        assertFalse(failed(decode("GET /", " HTTP/1.1\r\nHost: x\r\n\r\n")));
+    }
+
+    @Test
+    void versions() {
+        assertInstanceOf(StrictRequestDecoder.UnsupportedVersionException.class,
+                decode("GET / HTTP/2.0\r\nHost: x\r\n\r\n").get(0).decoderResult().cause());
+        assertTrue(failed(decode("GET / http/1.1\r\nHost: x\r\n\r\n")));
+        HttpRequest r = (HttpRequest) decode("GET / HTTP/1.7\r\nHost: x\r\n\r\n").get(0);
+        assertEquals("HTTP/1.1", r.protocolVersion().text());
+    }
+}
