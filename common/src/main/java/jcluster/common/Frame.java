@@ -12,8 +12,8 @@ public record Frame(MessageType type, byte[] payload) {
     public static final int SECRET_LENGTH = 16;
     /** worker id (4) + channel kind (1) + secret. */
     public static final int HELLO_LENGTH = 4 + 1 + SECRET_LENGTH;
-    /** open connections (4) + in-flight requests (4) + requests served (8) + loop lag µs (8) + RSS bytes (8). */
-    public static final int STATS_LENGTH = 4 + 4 + 8 + 8 + 8;
+    /** open connections (4) + requests served (8) + loop lag µs (8) + RSS bytes (8). */
+    public static final int STATS_LENGTH = 4 + 8 + 8 + 8;
 
     public Frame {
         if (payload.length != type.payloadLength) {
@@ -47,7 +47,7 @@ public record Frame(MessageType type, byte[] payload) {
 
     public static Frame stats(WorkerStats s) {
         return new Frame(MessageType.STATS, ByteBuffer.allocate(STATS_LENGTH)
-                .putInt(s.openConnections()).putInt(s.inFlightRequests()).putLong(s.requestsServed())
+                .putInt(s.openConnections()).putLong(s.requestsServed())
                 .putLong(s.loopLagMicros()).putLong(s.rssBytes()).array());
     }
 
@@ -71,7 +71,7 @@ public record Frame(MessageType type, byte[] payload) {
 
     public WorkerStats stats() {
         ByteBuffer b = ByteBuffer.wrap(payload);
-        return new WorkerStats(b.getInt(), b.getInt(), b.getLong(), b.getLong(), b.getLong());
+        return new WorkerStats(b.getInt(), b.getLong(), b.getLong(), b.getLong());
     }
 
     @Override

@@ -42,6 +42,8 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
     /** Accepted connections held while no worker is READY; past this the master stops accepting. */
     static final int MAX_WAITING = 1024;
     static final Duration BOOT_TIMEOUT = Duration.ofSeconds(30);
+    /** How long a worker told to STOP has before it is killed. */
+    static final Duration STOP_GRACE = Duration.ofSeconds(1);
     private static final String WORKER_MAIN = "jcluster.worker.WorkerMain";
     /** The maximum lengths of a request line and of a request head, as nginx's large_client_header_buffers. */
     private static final int MAX_INITIAL_LINE = 8192;
@@ -111,8 +113,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
             // graceful stop; a second one stops at once
             case "TERM", "INT" -> {
                 if (state == State.STOPPING) {
-                    log.warn("SIG{} again: killing workers now", name);
-                    killAll();
+                    stopNow("SIG" + name + " again");
                 } else {
                     stop("SIG" + name, Main.EXIT_OK);
                 }
@@ -197,9 +198,6 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
 
     private void exited(WorkerProcess w) {
         int code = w.process.exitValue();
-        boolean wasReady = w.state == WorkerProcess.State.READY || w.state == WorkerProcess.State.DRAINING
-                || w.stats != null;
-        boolean everReady = w.sentReady;
         retire(w);
         String how = code > 128 ? "was killed by signal " + (code - 128) : "exited with code " + code;
         if (state == State.STOPPING) {
@@ -208,14 +206,12 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
             finishIfAllExited();
             return;
         }
-        if (!everReady && !wasReady) {
-            if (!backoff.bootFailed()) {
-                log.error("{} {} before it was ready; workers failed to start {} times in a row, giving up "
-                        + "(see the worker's log lines above)", w, how, backoff.bootFailures());
-                slots[w.id - 1] = null;
-                stop("workers failing at start-up", Main.EXIT_WORKERS_FAIL_TO_BOOT);
-                return;
-            }
+        if (!w.wasReady && !backoff.bootFailed()) {
+            log.error("{} {} before it was ready; workers failed to start {} times in a row, giving up "
+                    + "(see the worker's log lines above)", w, how, backoff.bootFailures());
+            slots[w.id - 1] = null;
+            stop("workers failing at start-up", Main.EXIT_WORKERS_FAIL_TO_BOOT);
+            return;
         }
         Duration delay = backoff.nextDelay();
         log.warn("{} {}; respawning in {} ms", w, how, delay.toMillis());
@@ -281,6 +277,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
             return;
         }
         w.state = WorkerProcess.State.READY;
+        w.wasReady = true;
         backoff.booted();
         dispatcher.add(w);
         log.info("{} ready in {} ms", w, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - w.spawnedNanos));
@@ -383,6 +380,17 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
             killAll();
         }, options.shutdownTimeout.toMillis(), TimeUnit.MILLISECONDS);
         finishIfAllExited();
+    }
+
+    /** Tells every worker to exit without draining; kills those still there a moment later. */
+    private void stopNow(String why) {
+        log.warn("{}: stopping workers now, without waiting for in-flight requests", why);
+        for (WorkerProcess w : slots) {
+            if (w != null) {
+                w.send(MessageType.STOP);
+            }
+        }
+        loop.schedule(this::killAll, STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private void killAll() {

@@ -34,6 +34,8 @@ final class WorkerProcess {
     Channel control;
     Channel fds;
     boolean sentReady;
+    /** Reached READY at some point: a death after that is a crash, not a boot failure. */
+    boolean wasReady;
     WorkerStats stats;
     private final ArrayDeque<FileDescriptor> unacked = new ArrayDeque<>();
 

@@ -191,7 +191,7 @@ final class Worker implements ServerState, DefaultApp.WorkerInfo {
             long lagMicros = Math.max(0, TimeUnit.NANOSECONDS.toMicros(now - expected));
             expected = now + TimeUnit.MILLISECONDS.toNanos(HEARTBEAT_MILLIS);
             if (control.isActive()) {
-                control.writeAndFlush(Frame.stats(new WorkerStats(connections.size(), 0, requests.sum(),
+                control.writeAndFlush(Frame.stats(new WorkerStats(connections.size(), requests.sum(),
                         lagMicros, rssBytes())));
             }
         }

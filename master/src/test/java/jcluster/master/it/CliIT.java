@@ -9,6 +9,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -21,9 +22,9 @@ class CliIT {
     record Result(int code, String out, String err) {
     }
 
-    static Result run(List<String> prefix, String... args) throws IOException, InterruptedException {
+    static Result run(List<String> prefix, Path jar, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(prefix);
-        cmd.addAll(List.of(Cluster.javaBinary(), "-jar", Cluster.JAR.toString()));
+        cmd.addAll(List.of(Cluster.javaBinary(), "-jar", jar.toString()));
         cmd.addAll(List.of(args));
         Path out = Files.createTempFile("cli", ".out");
         Path err = Files.createTempFile("cli", ".err");
@@ -33,12 +34,15 @@ class CliIT {
             p.destroyForcibly();
             fail("master.jar " + String.join(" ", args) + " did not exit");
         }
-        return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+        Result r = new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
                 Files.readString(err, StandardCharsets.UTF_8));
+        Files.delete(out);
+        Files.delete(err);
+        return r;
     }
 
     static Result run(String... args) throws IOException, InterruptedException {
-        return run(List.of(), args);
+        return run(List.of(), Cluster.JAR, args);
     }
 
     /** Exactly one line on stderr, containing every fragment, no stack trace, this exit code. */
@@ -86,22 +90,34 @@ class CliIT {
 
     @Test
     void privilegedPortAsAnOrdinaryUser() throws Exception {
-        // As root the bind would succeed; run the same jar as 'nobody' (setpriv is in util-linux).
+        // As root the bind would succeed: run the same jar as 'nobody' (setpriv is in util-linux), from a copy
+        // that user can read wherever the checkout lives.
         boolean root = "0".equals(new String(new ProcessBuilder("id", "-u").start().getInputStream()
                 .readAllBytes()).trim());
         List<String> prefix = root ? List.of("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups")
                 : List.of();
-        Path runtime = Files.createTempDirectory("cli-priv");
-        runtime.toFile().setWritable(true, false);
-        Result r = run(prefix, "--workers=1", "--port=81", "--runtime-dir=" + runtime.resolve("run"));
-        assertOneLineError(r, 1, "permission denied", "--port");
+        Path dir = Files.createTempDirectory("cli-priv");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Path jar = Files.copy(Cluster.JAR, dir.resolve("master.jar"));
+        Files.setPosixFilePermissions(jar, PosixFilePermissions.fromString("rw-r--r--"));
+        try {
+            Result r = run(prefix, jar, "--workers=1", "--port=81", "--runtime-dir=" + dir.resolve("run"));
+            assertOneLineError(r, 1, "permission denied", "--port");
+        } finally {
+            Files.delete(jar);
+            Files.delete(dir);
+        }
     }
 
     @Test
     void unusableRuntimeDirectory() throws Exception {
         Path file = Files.createTempFile("not-a-dir", "");
-        Result r = run("--workers=1", "--port=" + Cluster.freePort(), "--runtime-dir=" + file.resolve("run"));
-        assertOneLineError(r, 1, "runtime directory", "--runtime-dir");
+        try {
+            Result r = run("--workers=1", "--port=" + Cluster.freePort(), "--runtime-dir=" + file.resolve("run"));
+            assertOneLineError(r, 1, "runtime directory", "--runtime-dir");
+        } finally {
+            Files.delete(file);
+        }
     }
 
     @Test

@@ -95,6 +95,38 @@ class ClusterIT {
     }
 
     @Test
+    void connectionsHandedToAWorkerThatDiesBeforeTakingThemAreServedByAnother() throws Exception {
+        try (Cluster c = Cluster.start("--workers=2")) {
+            c.expectErrors();
+            long frozen = Http.get(c.port, "/worker").pid();
+            long survivor = Http.get(c.port, "/worker").pid();
+            // Frozen, the worker cannot read its fd socket: what the master sends it stays unacknowledged.
+            Cluster.kill("STOP", frozen);
+            List<CompletableFuture<Http.Response>> clients = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                clients.add(CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return Http.get(c.port, "/worker");
+                    } catch (IOException e) {
+                        throw new RuntimeException(e);
+                    }
+                }));
+                Thread.sleep(50);
+            }
+            Thread.sleep(300);
+            long waiting = clients.stream().filter(f -> !f.isDone()).count();
+            assertTrue(waiting >= 3, "round-robin gave the frozen worker its share: " + waiting + " waiting");
+            Cluster.kill("KILL", frozen);
+            for (CompletableFuture<Http.Response> f : clients) {
+                Http.Response r = f.get(10, java.util.concurrent.TimeUnit.SECONDS);
+                assertEquals(200, r.status());
+                assertEquals(survivor, r.pid(), "answered by the survivor");
+            }
+            c.awaitLog("handing them to other workers", Duration.ofSeconds(1));
+        }
+    }
+
+    @Test
     void aBusyWorkerDoesNotDelayAConnectionServedByAnother() throws Exception {
         try (Cluster c = Cluster.start("--workers=2")) {
             long busyPid = Http.get(c.port, "/worker").pid();

@@ -48,6 +48,23 @@ class LifecycleIT {
     }
 
     @Test
+    void aSecondSigtermStopsWithoutWaitingForInFlightRequests() throws Exception {
+        try (Cluster c = Cluster.start("--workers=1"); Http h = new Http(c.port)) {
+            c.expectErrors();
+            h.send("GET /compute?ms=8000 HTTP/1.1\r\nHost: x\r\n\r\n");
+            Thread.sleep(300);
+            long start = System.nanoTime();
+            c.signal("TERM");
+            c.awaitLog("shutting down", Duration.ofSeconds(5));
+            c.signal("TERM");
+            assertEquals(0, c.awaitExit(Duration.ofSeconds(5)));
+            long ms = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(ms < 4000, "stopped after " + ms + " ms, not after the 8 s request");
+            assertTrue(h.closedByServer());
+        }
+    }
+
+    @Test
     void workersLeaveWhenTheMasterIsKilled() throws Exception {
         try (Cluster c = Cluster.start("--workers=2")) {
             List<Long> workers = c.workerPids();
