@@ -72,7 +72,11 @@ final class FdReceiver extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        log.error("handoff socket failed; closing it", cause);
+        if (cause instanceof java.io.IOException) {
+            log.info("handoff socket: {}", cause.getMessage());
+        } else {
+            log.error("handoff socket failed; closing it", cause);
+        }
         ctx.close();
     }
 }

@@ -25,6 +25,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
@@ -138,7 +139,12 @@ final class Worker implements ServerState, DefaultApp.WorkerInfo {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            log.error("control socket failed; closing it", cause);
+            if (cause instanceof IOException) {
+                // a reset is how a killed master looks from here: the close drains this worker
+                log.info("control socket: {}", cause.getMessage());
+            } else {
+                log.error("control socket failed; closing it", cause);
+            }
             ctx.close();
         }
     }

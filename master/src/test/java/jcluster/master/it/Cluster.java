@@ -170,12 +170,15 @@ final class Cluster implements AutoCloseable {
         }
         String errors = expectErrors ? "" : logText().lines()
                 .filter(l -> l.contains(" ERROR ") || l.contains("Exception")).collect(Collectors.joining("\n"));
+        // Tests that care whether the master removed its runtime directory assert it before closing; here
+        // only the leftovers of a killed master are cleared.
         try {
             Files.deleteIfExists(log);
+            Files.deleteIfExists(runtimeDir.resolve("handoff.sock"));
             Files.deleteIfExists(runtimeDir);
             Files.deleteIfExists(runtimeDir.getParent());
         } catch (IOException e) {
-            // a leftover runtime directory is what the test asserts on, not something to hide here
+            // not ours to remove
         }
         if (!errors.isEmpty()) {
             fail("unexpected errors in the log:\n" + errors);

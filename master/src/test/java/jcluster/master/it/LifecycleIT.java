@@ -88,21 +88,18 @@ class LifecycleIT {
 
     @Test
     void staleRuntimeDirectoryFromACrashedRunDoesNotBlockStartUp() throws Exception {
-        int port;
-        java.nio.file.Path dir;
         try (Cluster first = Cluster.start("--workers=1")) {
             first.signal("KILL");
             first.awaitExit(Duration.ofSeconds(5));
-            port = first.port;
-            dir = first.runtimeDir;
+            java.nio.file.Path dir = first.runtimeDir;
             assertTrue(Files.exists(dir.resolve("handoff.sock")), "a crash leaves the socket behind");
-        }
-        try (Cluster second = Cluster.startAt(port, dir, "--workers=1")) {
-            assertEquals(200, Http.get(second.port, "/").status());
-            assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(
-                    Files.getPosixFilePermissions(dir)));
-            assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
-                    Files.getPosixFilePermissions(dir.resolve("handoff.sock"))));
+            try (Cluster second = Cluster.startAt(first.port, dir, "--workers=1")) {
+                assertEquals(200, Http.get(second.port, "/").status());
+                assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(
+                        Files.getPosixFilePermissions(dir)));
+                assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                        Files.getPosixFilePermissions(dir.resolve("handoff.sock"))));
+            }
         }
     }
 }
