@@ -216,7 +216,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         Duration delay = backoff.nextDelay();
         log.warn("{} {}; respawning in {} ms", w, how, delay.toMillis());
         loop.schedule(() -> {
-            if (state == State.RUNNING && slots[w.id - 1] == w) {
+            if (slots[w.id - 1] == w) {
                 spawn(w.id);
             }
         }, delay.toMillis(), TimeUnit.MILLISECONDS);
@@ -225,6 +225,10 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
     // ---- workers ------------------------------------------------------------------------------------------------
 
     private void spawn(int id) {
+        if (state == State.STOPPING) {
+            // a signal can arrive between start-up and the first spawn
+            return;
+        }
         byte[] secret = new byte[Frame.SECRET_LENGTH];
         random.nextBytes(secret);
         WorkerOptions wo = new WorkerOptions(id, runtimeDir.handoffSocket(), options.workerThreads,
