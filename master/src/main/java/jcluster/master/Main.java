@@ -23,7 +23,7 @@ public final class Main implements Callable<Integer> {
     public static final int EXIT_FAILURE = 1;
     /** A usage error: unknown flag, bad value. */
     public static final int EXIT_USAGE = 2;
-    /** Workers kept dying at start-up, so the master gave up instead of respawning forever. */
+    /** Workers kept dying (before READY or before --min-uptime), so the master gave up instead of respawning. */
     public static final int EXIT_WORKERS_FAIL_TO_BOOT = 3;
 
     @Mixin
@@ -69,8 +69,10 @@ public final class Main implements Callable<Integer> {
         if (options.host.isBlank()) {
             throw new ParameterException(spec.commandLine(), "--host must not be empty");
         }
+        range("--max-restarts", options.maxRestarts, 1, 1000);
         for (var d : new Object[][] {{"--keepalive-timeout", options.keepAliveTimeout},
-                {"--header-timeout", options.headerTimeout}}) {
+                {"--header-timeout", options.headerTimeout}, {"--drain-timeout", options.drainTimeout},
+                {"--boot-timeout", options.bootTimeout}, {"--worker-timeout", options.workerTimeout}}) {
             if (((java.time.Duration) d[1]).isZero()) {
                 throw new ParameterException(spec.commandLine(), d[0] + " must be more than 0");
             }

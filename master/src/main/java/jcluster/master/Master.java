@@ -9,31 +9,28 @@ import io.netty.channel.unix.FileDescriptor;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import jcluster.common.Frame;
 import jcluster.common.MessageType;
-import jcluster.common.WorkerOptions;
+import jnr.constants.platform.Signal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The arbiter: owns the worker table, the connections not yet handed off, and the exit code. Everything here runs
- * on one thread, the master's event loop: accepts, frames from workers, process exits and signals are all events
- * posted to it, so nothing is shared and nothing is locked.
+ * on one thread, the master's event loop: accepts, frames from workers, process exits, signals and the periodic
+ * check are all events posted to it, so nothing is shared and nothing is locked. After each event,
+ * {@link #manageWorkers} brings the table towards the wanted count and generation.
  * <ul>
- *   <li>RUNNING: accept; hand each connection to the next READY worker; respawn workers that die.</li>
- *   <li>RUNNING → STOPPING: SIGTERM or SIGINT (exit 0), or workers that keep failing to boot (exit 3). The listener
- *   closes, workers drain; past the shutdown timeout they are killed.</li>
+ *   <li>RUNNING: accept; hand each connection to the next READY worker; respawn dead workers; reload; scale.</li>
+ *   <li>RUNNING → STOPPING: SIGTERM or SIGINT (exit 0), or a crash loop (exit 3). The listener closes, workers
+ *   drain; past the shutdown timeout they are killed.</li>
  *   <li>STOPPING → done: every worker process has exited; the runtime directory is removed.</li>
  * </ul>
  */
@@ -41,35 +38,45 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
     private static final Logger log = LoggerFactory.getLogger(Master.class);
     /** Accepted connections held while no worker is READY; past this the master stops accepting. */
     static final int MAX_WAITING = 1024;
-    static final Duration BOOT_TIMEOUT = Duration.ofSeconds(30);
     /** How long a worker told to STOP has before it is killed. */
     static final Duration STOP_GRACE = Duration.ofSeconds(1);
-    private static final String WORKER_MAIN = "jcluster.worker.WorkerMain";
-    /** The maximum lengths of a request line and of a request head, as nginx's large_client_header_buffers. */
-    private static final int MAX_INITIAL_LINE = 8192;
-    private static final int MAX_HEADER_SIZE = 8192;
+    /** How long after SIGQUIT a hung worker has to write its thread dump before it is killed. */
+    static final Duration DUMP_GRACE = Duration.ofSeconds(1);
+    /** Workers send a heartbeat every 500 ms; one missing for this long makes the worker SUSPECT. */
+    static final Duration HEARTBEAT_LATE = Duration.ofMillis(1500);
+    private static final long CHECK_INTERVAL_MILLIS = 100;
 
     private enum State { RUNNING, STOPPING }
 
     private final MasterOptions options;
-    private final WorkerProcess[] slots;
+    private final List<WorkerProcess> workers = new ArrayList<>();
     private final RoundRobinDispatcher<WorkerProcess> dispatcher = new RoundRobinDispatcher<>();
-    private final RestartBackoff backoff = new RestartBackoff();
+    private final RestartPolicy restarts;
     private final ArrayDeque<FileDescriptor> waiting = new ArrayDeque<>();
     private final CompletableFuture<Integer> exit = new CompletableFuture<>();
-    private final SecureRandom random = new SecureRandom();
     private EventLoopGroup group;
     private EventLoop loop;
     private Acceptor acceptor;
     private RuntimeDir runtimeDir;
     private HandoffServer handoff;
+    private WorkerLauncher launcher;
     private State state = State.RUNNING;
     private int exitCode = Main.EXIT_OK;
+    private int desired;
+    /** Workers of an older generation than this are replaced by a reload in progress. */
+    private int generation = 1;
+    /** The generation new workers are labelled with: the latest reload's. */
+    private int newestGeneration = 1;
+    private int nextId = 1;
+    private long noSpawnBeforeNanos;
+    private boolean reloading;
+    private boolean reloadQueued;
     private boolean announcedReady;
 
     Master(MasterOptions options) {
         this.options = options;
-        this.slots = new WorkerProcess[options.workers];
+        this.desired = options.workers;
+        this.restarts = new RestartPolicy(options.restartDelay, options.maxRestarts, options.minUptime);
     }
 
     int run() {
@@ -90,16 +97,17 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             throw e;
         }
+        launcher = new WorkerLauncher(options, runtimeDir.handoffSocket());
         Runtime.getRuntime().addShutdownHook(new Thread(this::emergencyCleanup, "master-exit"));
         Signals.install(loop, this::onSignal);
         loop.execute(() -> {
-            for (int id = 1; id <= slots.length; id++) {
-                spawn(id);
-            }
+            manageWorkers();
             log.info("listening on {} (backlog {}), runtime dir {}, {} worker(s): pids {}",
-                    acceptor.localAddress(), options.backlog, runtimeDir.path(), slots.length,
-                    Arrays.stream(slots).map(w -> w == null ? "-" : Long.toString(w.pid())).toList());
+                    acceptor.localAddress(), options.backlog, runtimeDir.path(), workers.size(),
+                    workers.stream().map(WorkerProcess::pid).toList());
         });
+        loop.scheduleAtFixedRate(this::checkWorkers, CHECK_INTERVAL_MILLIS, CHECK_INTERVAL_MILLIS,
+                TimeUnit.MILLISECONDS);
         int code = exit.join();
         group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).awaitUninterruptibly(2, TimeUnit.SECONDS);
         log.info("exiting with code {}", code);
@@ -118,6 +126,12 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
                     stop("SIG" + name, Main.EXIT_OK);
                 }
             }
+            // rolling reload: replace every worker, one at a time
+            case "HUP" -> reload();
+            // one worker more
+            case "TTIN" -> scale(desired + 1);
+            // one worker less
+            case "TTOU" -> scale(desired - 1);
             default -> log.warn("ignoring SIG{}", name);
         }
     }
@@ -134,8 +148,12 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
 
     @Override
     public WorkerProcess byId(int id) {
-        WorkerProcess w = id >= 1 && id <= slots.length ? slots[id - 1] : null;
-        return w != null && w.state != WorkerProcess.State.EXITED ? w : null;
+        for (WorkerProcess w : workers) {
+            if (w.id == id && w.state != WorkerProcess.State.EXITED) {
+                return w;
+            }
+        }
+        return null;
     }
 
     @Override
@@ -149,7 +167,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         if (kind == Frame.ChannelKind.CONTROL) {
             w.control = ch;
             if (w.state == WorkerProcess.State.DRAINING) {
-                // spawned before the shutdown began, connected after it: it drains as soon as it can hear us
+                // told to drain before it could hear us: it drains as soon as it can
                 w.send(MessageType.DRAIN);
             }
         } else {
@@ -161,9 +179,10 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
     @Override
     public void frame(WorkerProcess w, Frame f) {
         switch (f.type()) {
-            // the worker's HTTP stack is up
+            // the worker's HTTP stack is up and answered its self-probe
             case READY -> {
                 w.sentReady = true;
+                w.lastHeartbeatNanos = System.nanoTime();
                 maybeReady(w);
             }
             // it holds these connections now: close our copies
@@ -173,8 +192,18 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
                             + " outstanding");
                 }
             }
-            // heartbeat
-            case STATS -> w.stats = f.stats();
+            // heartbeat from its event loop
+            case STATS -> {
+                w.stats = f.stats();
+                w.lastHeartbeatNanos = System.nanoTime();
+                if (w.state == WorkerProcess.State.SUSPECT) {
+                    log.info("{} answers again; giving it connections", w);
+                    w.state = WorkerProcess.State.READY;
+                    w.dumpRequestedNanos = 0;
+                    dispatcher.add(w);
+                    dispatchWaiting();
+                }
+            }
             // drained; its exit follows
             case BYE -> log.info("{} drained", w);
             default -> broken(w, "sent " + f.type() + ", which only the master sends");
@@ -186,8 +215,8 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         if (w.state == WorkerProcess.State.EXITED) {
             return;
         }
-        if (w.state == WorkerProcess.State.DRAINING) {
-            // a draining worker closes its sockets as it exits; its exit is what counts
+        if (w.state == WorkerProcess.State.DRAINING || w.retiring) {
+            // a worker on its way out closes its sockets as it exits; its exit is what counts
             retire(w);
             return;
         }
@@ -196,78 +225,136 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         w.process.destroyForcibly();
     }
 
+    /** The process is gone (its output relayed to the end). */
     private void exited(WorkerProcess w) {
         int code = w.process.exitValue();
+        boolean expected = w.retiring || w.state == WorkerProcess.State.DRAINING || state == State.STOPPING;
+        boolean failedReload = reloading && !w.wasReady && w.generation == newestGeneration;
         retire(w);
+        workers.remove(w);
         String how = code > 128 ? "was killed by signal " + (code - 128) : "exited with code " + code;
         if (state == State.STOPPING) {
             log.info("{} {}", w, how);
-            slots[w.id - 1] = null;
             finishIfAllExited();
             return;
         }
-        if (!w.wasReady && !backoff.bootFailed()) {
-            log.error("{} {} before it was ready; workers failed to start {} times in a row, giving up "
-                    + "(see the worker's log lines above)", w, how, backoff.bootFailures());
-            slots[w.id - 1] = null;
-            stop("workers failing at start-up", Main.EXIT_WORKERS_FAIL_TO_BOOT);
-            return;
-        }
-        Duration delay = backoff.nextDelay();
-        log.warn("{} {}; respawning in {} ms", w, how, delay.toMillis());
-        loop.schedule(() -> {
-            if (slots[w.id - 1] == w) {
-                spawn(w.id);
+        if (expected) {
+            log.info("{} {}", w, how);
+        } else if (failedReload) {
+            log.error("{} {} before it was ready; reload to generation {} aborted, the workers serving now stay{}",
+                    w, how, newestGeneration, lastLines(w));
+            abortReload();
+        } else {
+            Duration uptime = Duration.ofNanos(System.nanoTime() - (w.wasReady ? w.readyNanos : w.spawnedNanos));
+            Duration delay = restarts.died(w.wasReady, uptime);
+            if (delay == null) {
+                log.error("{} {}{}; {} unstable worker deaths in a row (before READY or within {} ms of it): "
+                        + "giving up", w, how, lastLines(w), restarts.unstableInARow(), options.minUptime.toMillis());
+                stop("crash loop", Main.EXIT_WORKERS_FAIL_TO_BOOT);
+                return;
             }
-        }, delay.toMillis(), TimeUnit.MILLISECONDS);
+            log.warn("{} {}{}; respawning in {} ms", w, how, lastLines(w), delay.toMillis());
+            noSpawnBeforeNanos = System.nanoTime() + delay.toNanos();
+        }
+        manageWorkers();
+    }
+
+    /** Periodic: late heartbeats, boot and drain timeouts. */
+    private void checkWorkers() {
+        long now = System.nanoTime();
+        for (WorkerProcess w : List.copyOf(workers)) {
+            switch (w.state) {
+                case STARTING -> {
+                    if (now - w.spawnedNanos > options.bootTimeout.toNanos()) {
+                        log.error("{} not ready within {} ms; killing it{}", w, options.bootTimeout.toMillis(),
+                                lastLines(w));
+                        // not kill(): this death is the worker's failure, counted as such
+                        w.process.destroyForcibly();
+                    }
+                }
+                case READY -> {
+                    if (now - w.lastHeartbeatNanos > HEARTBEAT_LATE.toNanos()) {
+                        log.warn("{} missed its heartbeat for {} ms; no new connections for it", w,
+                                (now - w.lastHeartbeatNanos) / 1_000_000);
+                        w.state = WorkerProcess.State.SUSPECT;
+                        dispatcher.remove(w);
+                        manageWorkers();
+                    }
+                }
+                case SUSPECT -> {
+                    if (w.dumpRequestedNanos == 0 && now - w.lastHeartbeatNanos > options.workerTimeout.toNanos()) {
+                        log.error("{} timed out: no heartbeat for {} ms; asking for a thread dump (SIGQUIT), then "
+                                + "replacing it", w, (now - w.lastHeartbeatNanos) / 1_000_000);
+                        w.dumpRequestedNanos = now;
+                        w.retiring = true;
+                        Posix.signal(w.pid(), Signal.SIGQUIT);
+                    } else if (w.dumpRequestedNanos != 0 && now - w.dumpRequestedNanos > DUMP_GRACE.toNanos()) {
+                        kill(w);
+                    }
+                }
+                case DRAINING -> {
+                    long limit = (state == State.STOPPING ? options.shutdownTimeout : options.drainTimeout).toNanos();
+                    if (now - w.drainStartedNanos > limit && w.process.isAlive()) {
+                        log.warn("{} still busy {} ms after it was told to drain; killing it", w, limit / 1_000_000);
+                        kill(w);
+                    }
+                }
+                case EXITED -> { }
+            }
+        }
     }
 
     // ---- workers ------------------------------------------------------------------------------------------------
 
-    private void spawn(int id) {
-        if (state == State.STOPPING) {
-            // a signal can arrive between start-up and the first spawn
+    /** Starts and drains workers until the table matches the wanted count and generation. */
+    private void manageWorkers() {
+        if (state != State.RUNNING) {
             return;
         }
-        byte[] secret = new byte[Frame.SECRET_LENGTH];
-        random.nextBytes(secret);
-        WorkerOptions wo = new WorkerOptions(id, runtimeDir.handoffSocket(), options.workerThreads,
-                (int) options.maxBody, MAX_HEADER_SIZE, MAX_INITIAL_LINE, options.keepAliveTimeout.toMillis(),
-                options.headerTimeout.toMillis(), options.shutdownTimeout.toMillis());
-        List<String> cmd = new ArrayList<>();
-        cmd.add(javaBinary());
-        for (String opt : options.workerJvmOpts.trim().split("\\s+")) {
-            if (!opt.isEmpty()) {
-                cmd.add(opt);
+        WorkerPlanner.Plan plan = WorkerPlanner.plan(workers.stream().map(WorkerProcess::view).toList(), desired,
+                generation);
+        for (int id : plan.drain()) {
+            WorkerProcess w = byId(id);
+            drain(w, w.generation < generation ? "replaced by generation " + generation : "scaling down");
+        }
+        if (plan.spawn() > 0) {
+            long wait = noSpawnBeforeNanos - System.nanoTime();
+            if (wait > 0) {
+                loop.schedule(this::manageWorkers, wait, TimeUnit.NANOSECONDS);
+            } else {
+                for (int i = 0; i < plan.spawn(); i++) {
+                    spawn();
+                }
             }
         }
-        String level = System.getProperty("jcluster.log.level");
-        if (level != null) {
-            cmd.add("-Djcluster.log.level=" + level);
+        if (reloading && workers.stream().noneMatch(w -> w.generation < generation
+                && WorkerPlanner.active(w.state)) && workers.stream().allMatch(w -> w.generation < generation
+                || w.state != WorkerProcess.State.STARTING)) {
+            reloading = false;
+            log.info("reload complete: generation {} serving", generation);
+            if (reloadQueued) {
+                reloadQueued = false;
+                reload();
+            }
         }
-        cmd.add("-cp");
-        cmd.add(ownClassPath());
-        cmd.add(WORKER_MAIN);
-        cmd.addAll(wo.toArgs());
-        ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
-        pb.environment().put(WorkerOptions.SECRET_ENV, HexFormat.of().formatHex(secret));
-        Process p;
+    }
+
+    private void spawn() {
+        int id = nextId++;
+        WorkerProcess w;
         try {
-            p = pb.start();
+            w = launcher.start(id, newestGeneration);
         } catch (IOException e) {
             log.error("cannot start worker {}: {}", id, e.getMessage());
             stop("cannot start workers", Main.EXIT_WORKERS_FAIL_TO_BOOT);
             return;
         }
-        WorkerProcess w = new WorkerProcess(id, secret, p);
-        slots[id - 1] = w;
-        p.onExit().thenRun(() -> loop.execute(() -> exited(w)));
-        loop.schedule(() -> {
-            if (w.state == WorkerProcess.State.STARTING && p.isAlive()) {
-                log.error("{} not ready within {} s; killing it", w, BOOT_TIMEOUT.toSeconds());
-                w.process.destroyForcibly();
-            }
-        }, BOOT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        workers.add(w);
+        w.process.onExit().thenRun(() -> {
+            // everything the worker wrote before it died is in the log before its death is
+            w.output.awaitEnd(1, TimeUnit.SECONDS);
+            loop.execute(() -> exited(w));
+        });
         log.debug("spawned {}", w);
     }
 
@@ -275,21 +362,70 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         if (!w.canBeReady()) {
             return;
         }
-        if (state == State.STOPPING) {
-            w.state = WorkerProcess.State.DRAINING;
-            w.send(MessageType.DRAIN);
-            return;
-        }
         w.state = WorkerProcess.State.READY;
         w.wasReady = true;
-        backoff.booted();
+        w.readyNanos = System.nanoTime();
         dispatcher.add(w);
-        log.info("{} ready in {} ms", w, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - w.spawnedNanos));
+        log.info("{} ready in {} ms", w, (w.readyNanos - w.spawnedNanos) / 1_000_000);
         dispatchWaiting();
-        if (!announcedReady && dispatcher.size() == slots.length) {
+        if (!announcedReady && dispatcher.size() >= desired) {
             announcedReady = true;
-            log.info("ready: {} workers serving on {}", slots.length, acceptor.localAddress());
+            log.info("ready: {} workers serving on {}", dispatcher.size(), acceptor.localAddress());
         }
+        manageWorkers();
+    }
+
+    private void drain(WorkerProcess w, String why) {
+        log.info("draining {}: {}", w, why);
+        w.retiring = true;
+        w.state = WorkerProcess.State.DRAINING;
+        w.drainStartedNanos = System.nanoTime();
+        dispatcher.remove(w);
+        w.send(MessageType.DRAIN);
+    }
+
+    private void kill(WorkerProcess w) {
+        w.retiring = true;
+        w.process.destroyForcibly();
+    }
+
+    private void reload() {
+        if (state != State.RUNNING) {
+            return;
+        }
+        if (reloading) {
+            reloadQueued = true;
+            log.info("reload requested during a reload: queued until generation {} is complete", generation);
+            return;
+        }
+        reloading = true;
+        generation = ++newestGeneration;
+        log.info("reloading: generation {} replaces the running workers one at a time", generation);
+        manageWorkers();
+    }
+
+    /**
+     * A new worker failed to start during a reload: every worker serving now stays (old and new generation alike),
+     * and nothing more is replaced until the next reload.
+     */
+    private void abortReload() {
+        reloading = false;
+        reloadQueued = false;
+        generation = workers.stream().filter(w -> WorkerPlanner.active(w.state)).mapToInt(w -> w.generation).min()
+                .orElse(newestGeneration);
+    }
+
+    private void scale(int n) {
+        if (state != State.RUNNING) {
+            return;
+        }
+        if (n < 1) {
+            log.warn("not scaling below 1 worker");
+            return;
+        }
+        log.info("scaling from {} to {} worker(s)", desired, n);
+        desired = n;
+        manageWorkers();
     }
 
     /** Stops using a worker: no more connections, its sockets closed, its unacknowledged connections re-sent. */
@@ -306,6 +442,11 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
             orphans.forEach(this::dispatch);
             flushAll();
         }
+    }
+
+    private static String lastLines(WorkerProcess w) {
+        List<String> tail = w.output.tail();
+        return tail.isEmpty() ? "" : "; its last output:\n    " + String.join("\n    ", tail);
     }
 
     // ---- connections --------------------------------------------------------------------------------------------
@@ -343,8 +484,8 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
     }
 
     private void flushAll() {
-        for (WorkerProcess w : slots) {
-            if (w != null && w.state != WorkerProcess.State.EXITED) {
+        for (WorkerProcess w : workers) {
+            if (w.state != WorkerProcess.State.EXITED) {
                 w.flush();
             }
         }
@@ -360,12 +501,15 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         exitCode = code;
         acceptor.close();
         int live = 0;
-        for (WorkerProcess w : slots) {
-            if (w != null && w.state != WorkerProcess.State.EXITED) {
+        for (WorkerProcess w : workers) {
+            if (w.state != WorkerProcess.State.EXITED) {
                 live++;
-                dispatcher.remove(w);
-                w.state = WorkerProcess.State.DRAINING;
-                w.send(MessageType.DRAIN);
+                if (w.state != WorkerProcess.State.DRAINING) {
+                    drain(w, why);
+                } else {
+                    // already draining (reload, scale-down): the shutdown timeout applies from now
+                    w.drainStartedNanos = System.nanoTime();
+                }
             }
         }
         if (!waiting.isEmpty()) {
@@ -373,43 +517,23 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
             waiting.forEach(WorkerProcess::closeQuietly);
             waiting.clear();
         }
-        log.info("shutting down ({}): draining {} worker(s), up to {} s", why, live,
-                options.shutdownTimeout.toSeconds());
-        loop.schedule(() -> {
-            for (WorkerProcess w : slots) {
-                if (w != null && w.process.isAlive()) {
-                    log.warn("{} still busy after the shutdown timeout; killing it", w);
-                }
-            }
-            killAll();
-        }, options.shutdownTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        log.info("shutting down ({}): draining {} worker(s), up to {} ms", why, live,
+                options.shutdownTimeout.toMillis());
         finishIfAllExited();
     }
 
     /** Tells every worker to exit without draining; kills those still there a moment later. */
     private void stopNow(String why) {
         log.warn("{}: stopping workers now, without waiting for in-flight requests", why);
-        for (WorkerProcess w : slots) {
-            if (w != null) {
-                w.send(MessageType.STOP);
-            }
+        for (WorkerProcess w : workers) {
+            w.send(MessageType.STOP);
         }
-        loop.schedule(this::killAll, STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
-    }
-
-    private void killAll() {
-        for (WorkerProcess w : slots) {
-            if (w != null) {
-                w.process.destroyForcibly();
-            }
-        }
+        loop.schedule(() -> List.copyOf(workers).forEach(this::kill), STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private void finishIfAllExited() {
-        for (WorkerProcess w : slots) {
-            if (w != null && w.process.isAlive()) {
-                return;
-            }
+        if (!workers.isEmpty()) {
+            return;
         }
         handoff.close();
         runtimeDir.remove();
@@ -421,27 +545,9 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         if (exit.isDone()) {
             return;
         }
-        for (WorkerProcess w : slots) {
-            if (w != null) {
-                w.process.destroyForcibly();
-            }
+        for (WorkerProcess w : List.copyOf(workers)) {
+            w.process.destroyForcibly();
         }
         runtimeDir.remove();
-    }
-
-    private static String javaBinary() {
-        return ProcessHandle.current().info().command()
-                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    }
-
-    private static String ownClassPath() {
-        StringBuilder sb = new StringBuilder();
-        for (String part : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            if (sb.length() > 0) {
-                sb.append(File.pathSeparator);
-            }
-            sb.append(Path.of(part).toAbsolutePath());
-        }
-        return sb.toString();
     }
 }

@@ -46,6 +46,35 @@ final class MasterOptions {
                     + "(default: 30s).")
     Duration shutdownTimeout = Duration.ofSeconds(30);
 
+    @Option(names = "--drain-timeout", paramLabel = "DURATION", converter = Units.DurationConverter.class,
+            description = "A worker replaced by a reload or scale-down is killed if it has not finished its "
+                    + "requests after this long (default: 30s).")
+    Duration drainTimeout = Duration.ofSeconds(30);
+
+    @Option(names = "--boot-timeout", paramLabel = "DURATION", converter = Units.DurationConverter.class,
+            description = "A worker not READY after this long is killed; during a reload, the reload is aborted "
+                    + "(default: 30s).")
+    Duration bootTimeout = Duration.ofSeconds(30);
+
+    @Option(names = "--worker-timeout", paramLabel = "DURATION", converter = Units.DurationConverter.class,
+            description = "A worker whose event loop sends no heartbeat for this long gets SIGQUIT (thread dump) and "
+                    + "is replaced (default: 30s).")
+    Duration workerTimeout = Duration.ofSeconds(30);
+
+    @Option(names = "--restart-delay", paramLabel = "DURATION", converter = Units.DurationConverter.class,
+            description = "Delay before respawning a dead worker, doubled for each unstable death in a row, at most "
+                    + "10s (default: 100ms).")
+    Duration restartDelay = Duration.ofMillis(100);
+
+    @Option(names = "--max-restarts", paramLabel = "N",
+            description = "Unstable worker deaths in a row (died before READY or before --min-uptime) after which "
+                    + "the master exits with code 3 (default: ${DEFAULT-VALUE}).")
+    int maxRestarts = 5;
+
+    @Option(names = "--min-uptime", paramLabel = "DURATION", converter = Units.DurationConverter.class,
+            description = "A worker that dies younger than this counts as unstable (default: 1s).")
+    Duration minUptime = Duration.ofSeconds(1);
+
     @Option(names = "--worker-jvm-opts", paramLabel = "OPTS",
             description = "JVM options for workers, space-separated, replacing the defaults "
                     + "(default: \"${DEFAULT-VALUE}\").")

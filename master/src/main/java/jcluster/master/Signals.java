@@ -9,12 +9,13 @@ import java.util.function.Consumer;
 
 /**
  * Routes the signals the master acts on to its event loop. A handler only posts the signal's name: the JVM runs
- * each delivery on a new thread, and only the loop thread may touch the master's state. Trapping TERM and INT
- * replaces the JVM's own shutdown, so the master exits by itself.
+ * each delivery on a new thread, and only the loop thread may touch the master's state. Trapping TERM, INT and
+ * HUP replaces the JVM's own shutdown, so the master exits by itself. QUIT is the JVM's (thread dump) and cannot
+ * be trapped.
  */
 final class Signals {
     private static final Logger log = LoggerFactory.getLogger(Signals.class);
-    static final String[] HANDLED = {"TERM", "INT"};
+    static final String[] HANDLED = {"TERM", "INT", "HUP", "TTIN", "TTOU"};
 
     private Signals() {
     }

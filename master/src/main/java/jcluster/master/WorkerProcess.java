@@ -15,8 +15,10 @@ import java.util.List;
  * The master's view of one worker process. Confined to the master's loop thread.
  * <ul>
  *   <li>STARTING → READY: both of its sockets said HELLO with the right secret from the right pid, and it sent
- *   READY.</li>
- *   <li>STARTING, READY → DRAINING: the master sent DRAIN (shutdown); it gets no new connections.</li>
+ *   READY (after answering a self-probe request through its own HTTP pipeline).</li>
+ *   <li>READY → SUSPECT: its heartbeat is late; it gets no new connections. SUSPECT → READY: the heartbeat is
+ *   back. SUSPECT for --worker-timeout: SIGQUIT for a thread dump, then SIGKILL.</li>
+ *   <li>STARTING, READY, SUSPECT → DRAINING: the master sent DRAIN (reload, scale-down, shutdown).</li>
  *   <li>any → EXITED: the process exited or one of its sockets broke (then the process is killed).</li>
  * </ul>
  * fd ownership: a connection sent to this worker stays in {@link #unacked}, the master's copy open, until the worker
@@ -24,25 +26,36 @@ import java.util.List;
  * connections back for another worker.
  */
 final class WorkerProcess {
-    enum State { STARTING, READY, DRAINING, EXITED }
+    enum State { STARTING, READY, SUSPECT, DRAINING, EXITED }
 
     final int id;
+    final int generation;
     final byte[] secret;
     final long spawnedNanos = System.nanoTime();
     final Process process;
+    final WorkerOutput output;
     State state = State.STARTING;
     Channel control;
     Channel fds;
     boolean sentReady;
     /** Reached READY at some point: a death after that is a crash, not a boot failure. */
     boolean wasReady;
+    /** The master decided this worker should go (drain, scale-down, reload, timeout): its exit is expected. */
+    boolean retiring;
+    long readyNanos;
+    long lastHeartbeatNanos;
+    long drainStartedNanos;
+    /** When SIGQUIT was sent for a thread dump, or 0. */
+    long dumpRequestedNanos;
     WorkerStats stats;
     private final ArrayDeque<FileDescriptor> unacked = new ArrayDeque<>();
 
-    WorkerProcess(int id, byte[] secret, Process process) {
+    WorkerProcess(int id, int generation, byte[] secret, Process process) {
         this.id = id;
+        this.generation = generation;
         this.secret = secret;
         this.process = process;
+        this.output = new WorkerOutput(id, process.pid(), process);
     }
 
     long pid() {
@@ -105,6 +118,10 @@ final class WorkerProcess {
         }
     }
 
+    WorkerPlanner.Worker view() {
+        return new WorkerPlanner.Worker(id, generation, state);
+    }
+
     static void closeQuietly(FileDescriptor fd) {
         try {
             fd.close();
@@ -115,6 +132,6 @@ final class WorkerProcess {
 
     @Override
     public String toString() {
-        return "worker " + id + " (pid " + pid() + ")";
+        return "worker " + id + " (pid " + pid() + ", gen " + generation + ")";
     }
 }

@@ -9,6 +9,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollIoHandler;
@@ -26,6 +27,7 @@ import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
@@ -47,7 +49,8 @@ import java.util.concurrent.atomic.LongAdder;
  */
 final class Worker implements ServerState, DefaultApp.WorkerInfo {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
-    private static final long HEARTBEAT_MILLIS = 1000;
+    private static final long HEARTBEAT_MILLIS = 500;
+    private static final String PROBE = "GET /health HTTP/1.1\r\nHost: self-probe\r\n\r\n";
     private static final long PAGE_SIZE = 4096;
 
     private final WorkerOptions options;
@@ -68,9 +71,11 @@ final class Worker implements ServerState, DefaultApp.WorkerInfo {
     int run() {
         group = new MultiThreadIoEventLoopGroup(options.threads(), EpollIoHandler.newFactory());
         try {
-            HttpInitializer http = new HttpInitializer(new DefaultApp(this), this, options.maxBody(),
+            DefaultApp app = new DefaultApp(this);
+            HttpInitializer http = new HttpInitializer(app, this, options.maxBody(),
                     options.maxInitialLine(), options.maxHeaderSize(), options.keepAliveTimeoutMillis(),
                     options.headerTimeoutMillis());
+            selfProbe(app);
             DomainSocketAddress master = new DomainSocketAddress(options.socket().toFile());
             control = new Bootstrap().group(group).channel(EpollDomainSocketChannel.class)
                     .handler(new ChannelInitializer<Channel>() {
@@ -103,6 +108,37 @@ final class Worker implements ServerState, DefaultApp.WorkerInfo {
         int code = exit.join();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(2, TimeUnit.SECONDS);
         return code;
+    }
+
+    /**
+     * Runs one request through the same pipeline and app the connections get, in memory, before READY: a worker
+     * whose app cannot answer must not be given connections (a reload then keeps the old workers).
+     */
+    private void selfProbe(DefaultApp app) {
+        ServerState uncounted = new ServerState() {
+            @Override
+            public boolean draining() {
+                return false;
+            }
+
+            @Override
+            public void requestServed() {
+            }
+        };
+        EmbeddedChannel ch = new EmbeddedChannel();
+        new HttpInitializer(app, uncounted, options.maxBody(), options.maxInitialLine(), options.maxHeaderSize(),
+                options.keepAliveTimeoutMillis(), options.headerTimeoutMillis()).init(ch);
+        ch.writeInbound(Unpooled.copiedBuffer(PROBE, StandardCharsets.US_ASCII));
+        ByteBuf out = ch.readOutbound();
+        String head = out == null ? "" : out.toString(StandardCharsets.US_ASCII);
+        ch.finishAndReleaseAll();
+        if (out != null) {
+            out.release();
+        }
+        if (!head.startsWith("HTTP/1.1 ") || head.length() < 12 || head.charAt(9) == '5') {
+            throw new IllegalStateException("self-probe GET /health failed: "
+                    + (head.isEmpty() ? "no response" : head.lines().findFirst().orElse("")));
+        }
     }
 
     /**

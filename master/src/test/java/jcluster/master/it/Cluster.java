@@ -62,14 +62,30 @@ final class Cluster implements AutoCloseable {
         return c;
     }
 
+    /** Starts a master from another copy of the jar and waits until it is ready. */
+    static Cluster startWithJar(Path jar, String... flags) throws IOException {
+        Cluster c = launch(jar, freePort(), Files.createTempDirectory("jcluster-it").resolve("run"), flags);
+        try {
+            c.awaitLog("ready: ", READY_TIMEOUT);
+        } catch (AssertionError | RuntimeException e) {
+            c.close();
+            throw e;
+        }
+        return c;
+    }
+
     /** Starts a master without waiting for it. */
     static Cluster launch(String... flags) throws IOException {
         return launch(freePort(), Files.createTempDirectory("jcluster-it").resolve("run"), flags);
     }
 
     private static Cluster launch(int port, Path runtime, String... flags) throws IOException {
+        return launch(JAR, port, runtime, flags);
+    }
+
+    private static Cluster launch(Path jar, int port, Path runtime, String... flags) throws IOException {
         Path log = Files.createTempFile("jcluster-it", ".log");
-        List<String> cmd = new ArrayList<>(List.of(javaBinary(), "-jar", JAR.toString(), "--port=" + port,
+        List<String> cmd = new ArrayList<>(List.of(javaBinary(), "-jar", jar.toString(), "--port=" + port,
                 "--runtime-dir=" + runtime));
         cmd.addAll(List.of(flags));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();

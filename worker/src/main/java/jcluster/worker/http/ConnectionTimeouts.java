@@ -21,6 +21,10 @@ final class ConnectionTimeouts extends ChannelDuplexHandler {
             "HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
             StandardCharsets.US_ASCII));
 
+    /** User event: the worker drains; an idle connection gets {@link #DRAIN_GRACE_NANOS} instead of keep-alive. */
+    static final Object DRAIN = new Object();
+    static final long DRAIN_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+
     private final Exchange exchange;
     private final long keepAliveNanos;
     private final long headerNanos;
@@ -52,6 +56,15 @@ final class ConnectionTimeouts extends ChannelDuplexHandler {
     }
 
     @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt == DRAIN) {
+            schedule(ctx, DRAIN_GRACE_NANOS);
+            return;
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
+    @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         if (timer != null) {
             timer.cancel(false);
@@ -68,7 +81,7 @@ final class ConnectionTimeouts extends ChannelDuplexHandler {
             return;
         }
         boolean idle = exchange.idle();
-        long limit = idle ? keepAliveNanos : headerNanos;
+        long limit = !idle ? headerNanos : exchange.closeAfterResponse ? DRAIN_GRACE_NANOS : keepAliveNanos;
         long left = exchange.since + limit - System.nanoTime();
         if (left > 0) {
             schedule(ctx, left);

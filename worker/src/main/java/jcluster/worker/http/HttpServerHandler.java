@@ -105,12 +105,13 @@ final class HttpServerHandler extends SimpleChannelInboundHandler<FullHttpReques
         ctx.close();
     }
 
-    /** Drain: close now if between requests, else after the response in progress. */
+    /**
+     * Drain: the next response says {@code Connection: close} and ends the connection; one that stays idle is
+     * closed after a short grace instead of at once, since a request may be on its way that this worker has not
+     * read yet, and closing under it would fail it.
+     */
     void closeWhenIdle(ChannelHandlerContext ctx) {
-        if (exchange.idle()) {
-            ctx.close();
-        } else {
-            exchange.closeAfterResponse = true;
-        }
+        exchange.closeAfterResponse = true;
+        ctx.pipeline().fireUserEventTriggered(ConnectionTimeouts.DRAIN);
     }
 }

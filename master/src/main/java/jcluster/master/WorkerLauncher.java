@@ -1,0 +1,77 @@
+package jcluster.master;
+
+import jcluster.common.Frame;
+import jcluster.common.WorkerOptions;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * Starts worker processes: the master's own {@code java} binary and class path (so a rebuilt jar is picked up by
+ * the next worker started), the worker JVM options, the worker's options on its command line and its secret in its
+ * environment. stdout and stderr are pipes the master relays ({@link WorkerOutput}).
+ */
+final class WorkerLauncher {
+    private static final String WORKER_MAIN = "jcluster.worker.WorkerMain";
+    /** The maximum lengths of a request line and of a request head, as nginx's large_client_header_buffers. */
+    static final int MAX_INITIAL_LINE = 8192;
+    static final int MAX_HEADER_SIZE = 8192;
+
+    private final MasterOptions options;
+    private final Path socket;
+    private final SecureRandom random = new SecureRandom();
+
+    WorkerLauncher(MasterOptions options, Path socket) {
+        this.options = options;
+        this.socket = socket;
+    }
+
+    WorkerProcess start(int id, int generation) throws IOException {
+        byte[] secret = new byte[Frame.SECRET_LENGTH];
+        random.nextBytes(secret);
+        WorkerOptions wo = new WorkerOptions(id, socket, options.workerThreads, (int) options.maxBody,
+                MAX_HEADER_SIZE, MAX_INITIAL_LINE, options.keepAliveTimeout.toMillis(),
+                options.headerTimeout.toMillis(),
+                // the worker's own deadline is a backstop for when the master is gone; the master's acts first
+                Math.max(options.drainTimeout.toMillis(), options.shutdownTimeout.toMillis()));
+        List<String> cmd = new ArrayList<>();
+        cmd.add(javaBinary());
+        for (String opt : options.workerJvmOpts.trim().split("\\s+")) {
+            if (!opt.isEmpty()) {
+                cmd.add(opt);
+            }
+        }
+        String level = System.getProperty("jcluster.log.level");
+        if (level != null) {
+            cmd.add("-Djcluster.log.level=" + level);
+        }
+        cmd.add("-cp");
+        cmd.add(ownClassPath());
+        cmd.add(WORKER_MAIN);
+        cmd.addAll(wo.toArgs());
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        pb.environment().put(WorkerOptions.SECRET_ENV, HexFormat.of().formatHex(secret));
+        return new WorkerProcess(id, generation, secret, pb.start());
+    }
+
+    private static String javaBinary() {
+        return ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    }
+
+    private static String ownClassPath() {
+        StringBuilder sb = new StringBuilder();
+        for (String part : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            if (sb.length() > 0) {
+                sb.append(File.pathSeparator);
+            }
+            sb.append(Path.of(part).toAbsolutePath());
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,183 @@
+package jcluster.master.it;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Reload, scaling, hung and crashing workers, under real load and real signals. */
+@Timeout(180)
+class OperationsIT {
+
+    static long count(String text, String needle) {
+        return text.lines().filter(l -> l.contains(needle)).count();
+    }
+
+    @Test
+    void fiveRollingReloadsUnderLoadFailNoRequestAndReplaceEveryWorker() throws Exception {
+        try (Cluster c = Cluster.start("--workers=2")) {
+            Set<Long> before = new HashSet<>(c.workerPids());
+            try (Load load = new Load(c.port, 8)) {
+                load.awaitProgress(500);
+                for (int i = 1; i <= 5; i++) {
+                    c.signal("HUP");
+                    int done = i;
+                    Cluster.await(() -> count(c.logText(), "reload complete") >= done, Duration.ofSeconds(30),
+                            () -> "reload " + done + " did not complete:\n" + c.logText());
+                    load.awaitProgress(200);
+                }
+                load.awaitProgress(500);
+                load.close();
+                assertEquals(List.of(), load.failures, "failed requests during reloads");
+                assertTrue(load.ok.get() > 2000, "requests served: " + load.ok.get());
+            }
+            List<Long> after = c.workerPids();
+            Cluster.await(() -> c.workerPids().size() == 2, Duration.ofSeconds(10), () -> "old workers linger");
+            assertEquals(2, c.workerPids().size());
+            for (long pid : c.workerPids()) {
+                assertFalse(before.contains(pid), "worker " + pid + " survived the reloads; before: " + before);
+            }
+            assertTrue(c.logText().contains("gen 6"), "five reloads make generation 6");
+            assertFalse(after.isEmpty());
+        }
+    }
+
+    @Test
+    void aReloadDuringAReloadIsQueued() throws Exception {
+        try (Cluster c = Cluster.start("--workers=2")) {
+            c.signal("HUP");
+            c.signal("HUP");
+            c.signal("HUP");
+            Cluster.await(() -> count(c.logText(), "reload complete") >= 2, Duration.ofSeconds(30),
+                    () -> "queued reload did not run:\n" + c.logText());
+            assertTrue(c.logText().contains("queued"), c.logText());
+            // replaced one at a time: never more than one new worker starting at once
+            assertEquals(200, Http.get(c.port, "/").status());
+        }
+    }
+
+    @Test
+    void aReloadWhoseNewWorkersCannotStartKeepsTheOldOnesServing() throws Exception {
+        // the master runs from a copy of the jar; a broken "new version" makes every new worker fail to start
+        Path dir = Files.createTempDirectory("jcluster-reload");
+        Path jar = Files.copy(Cluster.JAR, dir.resolve("master.jar"));
+        try (Cluster c = Cluster.startWithJar(jar, "--workers=2")) {
+            c.expectErrors();
+            List<Long> before = c.workerPids();
+            // deployed as a deploy must be: a new file renamed over the old (the running master keeps its inode)
+            Path broken = Files.write(dir.resolve("broken.jar"), new byte[] {1, 2, 3});
+            Files.move(broken, jar, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            c.signal("HUP");
+            c.awaitLog("aborted", Duration.ofSeconds(30));
+            for (int i = 0; i < 4; i++) {
+                assertEquals(200, Http.get(c.port, "/").status());
+            }
+            assertEquals(before, c.workerPids(), "the old workers keep serving");
+        } finally {
+            Files.deleteIfExists(jar);
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    @Test
+    void ttinAndTtouScaleTheWorkers() throws Exception {
+        try (Cluster c = Cluster.start("--workers=1")) {
+            c.signal("TTIN");
+            c.signal("TTIN");
+            Cluster.await(() -> servingPids(c).size() == 3, Duration.ofSeconds(20),
+                    () -> "not scaled up to 3:\n" + c.logText());
+            c.signal("TTOU");
+            c.signal("TTOU");
+            c.signal("TTOU"); // not below one
+            Cluster.await(() -> c.workerPids().size() == 1, Duration.ofSeconds(20),
+                    () -> "not scaled down to 1:\n" + c.logText());
+            assertTrue(c.logText().contains("not scaling below 1 worker"));
+            assertEquals(200, Http.get(c.port, "/").status());
+        }
+    }
+
+    @Test
+    void killingARandomWorkerEverySecondUnderLoadKeepsTheServerAnswering() throws Exception {
+        try (Cluster c = Cluster.start("--workers=3", "--min-uptime=100ms")) {
+            c.expectErrors();
+            Random random = new Random(42);
+            long failuresAllowed = 0;
+            try (Load load = new Load(c.port, 6)) {
+                load.awaitProgress(300);
+                for (int i = 0; i < 6; i++) {
+                    List<Long> pids = c.workerPids();
+                    Cluster.kill("KILL", pids.get(random.nextInt(pids.size())));
+                    // only requests in flight on the killed worker may fail: at most one per client
+                    failuresAllowed += 6;
+                    Thread.sleep(1000);
+                    long okBefore = load.ok.get();
+                    load.awaitProgress(50);
+                    assertTrue(load.ok.get() > okBefore, "the server keeps answering");
+                }
+                load.close();
+                assertTrue(load.failures.size() <= failuresAllowed, "failures: " + load.failures);
+            }
+            Cluster.await(() -> servingPids(c).size() == 3, Duration.ofSeconds(20),
+                    () -> "worker count did not return to 3:\n" + c.logText());
+        }
+    }
+
+    @Test
+    void aStoppedWorkerGetsNoNewConnectionsAndIsReplacedAfterTheWorkerTimeout() throws Exception {
+        try (Cluster c = Cluster.start("--workers=2", "--worker-timeout=3s")) {
+            c.expectErrors();
+            long frozen = c.workerPids().get(0);
+            Cluster.kill("STOP", frozen);
+            c.awaitLog("missed its heartbeat", Duration.ofSeconds(5));
+            for (int i = 0; i < 10; i++) {
+                Http.Response r = Http.get(c.port, "/worker");
+                assertEquals(200, r.status());
+                assertNotEquals(frozen, r.pid(), "a SUSPECT worker gets no new connections");
+            }
+            Cluster.await(() -> !c.workerPids().contains(frozen) && servingPids(c).size() == 2,
+                    Duration.ofSeconds(10), () -> "the stopped worker was not replaced:\n" + c.logText());
+            assertTrue(c.logText().contains("timed out"));
+        }
+    }
+
+    @Test
+    void aHungWorkerLeavesAThreadDumpBeforeItIsReplaced() throws Exception {
+        try (Cluster c = Cluster.start("--workers=2", "--worker-timeout=2s"); Http h = new Http(c.port)) {
+            c.expectErrors();
+            long hung = h.get("/worker").pid();
+            h.send("GET /compute?ms=10000 HTTP/1.1\r\nHost: x\r\n\r\n");
+            Cluster.await(() -> !c.workerPids().contains(hung), Duration.ofSeconds(10),
+                    () -> "the hung worker was not replaced:\n" + c.logText());
+            c.awaitLog("Full thread dump", Duration.ofSeconds(2));
+            String log = c.logText();
+            assertTrue(log.contains("jcluster.worker.DefaultApp.compute"), "the dump shows where it hung");
+            assertTrue(log.lines().filter(l -> l.contains("Full thread dump"))
+                    .allMatch(l -> l.contains("pid=" + hung)), "dump lines are tagged with the worker");
+            Cluster.await(() -> servingPids(c).size() == 2, Duration.ofSeconds(10), () -> "not replaced");
+        }
+    }
+
+    /** The pids that answer /worker on new connections, once every live worker is among them. */
+    static Set<Long> servingPids(Cluster c) {
+        Set<Long> seen = new HashSet<>();
+        List<Long> live = c.workerPids();
+        try {
+            for (int i = 0; i < live.size() * 3 && !seen.containsAll(live); i++) {
+                seen.add(Http.get(c.port, "/worker").pid());
+            }
+        } catch (IOException e) {
+            return Set.of();
+        }
+        return seen.containsAll(live) && live.containsAll(seen) ? seen : Set.of();
+    }
+}
