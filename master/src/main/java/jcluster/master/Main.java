@@ -14,6 +14,8 @@ import java.util.concurrent.Callable;
 /** {@code java -jar master.jar [flags]}: parses the flags and runs the master. */
 @Command(name = "master.jar", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         sortOptions = false,
+        subcommands = {ControlCommands.Status.class, ControlCommands.Reload.class, ControlCommands.Scale.class,
+                ControlCommands.Dump.class, ControlCommands.Stop.class},
         description = "Cluster-mode HTTP server: one master accepts on the port and hands each connection to one of "
                 + "N Netty worker processes.")
 public final class Main implements Callable<Integer> {

@@ -59,6 +59,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
     private Acceptor acceptor;
     private RuntimeDir runtimeDir;
     private HandoffServer handoff;
+    private ControlServer control;
     private WorkerLauncher launcher;
     private State state = State.RUNNING;
     private int exitCode = Main.EXIT_OK;
@@ -72,6 +73,10 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
     private boolean reloading;
     private boolean reloadQueued;
     private boolean announcedReady;
+    private long accepted;
+    private long handedOff;
+    private long redispatched;
+    private long restartCount;
 
     Master(MasterOptions options) {
         this.options = options;
@@ -87,7 +92,12 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
             Path dir = options.runtimeDir != null ? options.runtimeDir : RuntimeDir.defaultFor(options.port);
             runtimeDir = RuntimeDir.prepare(dir);
             handoff = HandoffServer.bind(loop, runtimeDir.handoffSocket(), this);
+            control = ControlServer.bind(loop, runtimeDir.controlSocket(), this::command);
+            PidFile.write(options.pidFile);
         } catch (StartupException e) {
+            if (handoff != null) {
+                handoff.close();
+            }
             if (acceptor != null) {
                 acceptor.close();
             }
@@ -138,7 +148,81 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
 
     @Override
     public void accepted(FileDescriptor fd) {
+        accepted++;
         dispatch(fd);
+    }
+
+    /** A line from the control socket; the answer's first line is "ok…" or "error: …". */
+    private String command(String line) {
+        String[] words = line.split("\\s+");
+        switch (words[0]) {
+            // the pm2-style table
+            case "status" -> {
+                return "ok\n" + status().table();
+            }
+            // the same, for programs
+            case "status-json" -> {
+                return "ok\n" + status().json();
+            }
+            // rolling reload, as SIGHUP
+            case "reload" -> {
+                if (state != State.RUNNING) {
+                    return "error: shutting down";
+                }
+                boolean queued = reloading;
+                reload();
+                return queued ? "ok: reload queued after the one in progress" : "ok: reloading to generation "
+                        + generation;
+            }
+            // set the number of workers
+            case "scale" -> {
+                int n;
+                try {
+                    n = Integer.parseInt(words.length == 2 ? words[1] : "");
+                } catch (NumberFormatException e) {
+                    return "error: scale takes a number of workers, like 'scale 4'";
+                }
+                if (n < 1 || n > 1024) {
+                    return "error: the number of workers must be between 1 and 1024";
+                }
+                scale(n);
+                return "ok: scaling to " + n + " worker(s)";
+            }
+            // a thread dump of one worker, into the log
+            case "dump" -> {
+                WorkerProcess w = words.length == 2 ? byIdText(words[1]) : null;
+                if (w == null) {
+                    return "error: no live worker " + (words.length == 2 ? words[1] : "given")
+                            + "; see 'status' for ids";
+                }
+                Posix.signal(w.pid(), Signal.SIGQUIT);
+                log.info("thread dump of {} requested through the control socket", w);
+                return "ok: " + w + " writes a thread dump to the log";
+            }
+            // graceful stop, as SIGTERM
+            case "stop" -> {
+                stop("stop through the control socket", Main.EXIT_OK);
+                return "ok: stopping";
+            }
+            default -> {
+                return "error: unknown command '" + words[0] + "'; commands: status, reload, scale N, dump ID, stop";
+            }
+        }
+    }
+
+    private WorkerProcess byIdText(String id) {
+        try {
+            return byId(Integer.parseInt(id));
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    Status status() {
+        return new Status(ProcessHandle.current().pid(), acceptor.localAddress(), desired, generation, reloading,
+                state == State.STOPPING, accepted, handedOff, redispatched, restartCount,
+                workers.stream().filter(w -> w.state != WorkerProcess.State.EXITED).map(WorkerProcess::status)
+                        .toList());
     }
 
     @Override
@@ -194,8 +278,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
             }
             // heartbeat from its event loop
             case STATS -> {
-                w.stats = f.stats();
-                w.lastHeartbeatNanos = System.nanoTime();
+                w.heartbeat(f.stats());
                 if (w.state == WorkerProcess.State.SUSPECT) {
                     log.info("{} answers again; giving it connections", w);
                     w.state = WorkerProcess.State.READY;
@@ -254,6 +337,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
                 return;
             }
             log.warn("{} {}{}; respawning in {} ms", w, how, lastLines(w), delay.toMillis());
+            restartCount++;
             noSpawnBeforeNanos = System.nanoTime() + delay.toNanos();
         }
         manageWorkers();
@@ -439,6 +523,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         List<FileDescriptor> orphans = w.takeUnacked();
         if (!orphans.isEmpty()) {
             log.info("{} left {} connection(s) unacknowledged; handing them to other workers", w, orphans.size());
+            redispatched += orphans.size();
             orphans.forEach(this::dispatch);
             flushAll();
         }
@@ -454,6 +539,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
     private void dispatch(FileDescriptor fd) {
         WorkerProcess w = dispatcher.next();
         if (w != null) {
+            handedOff++;
             w.handOff(fd);
             return;
         }
@@ -474,6 +560,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
     private void dispatchWaiting() {
         WorkerProcess w;
         while (!waiting.isEmpty() && (w = dispatcher.next()) != null) {
+            handedOff++;
             w.handOff(waiting.poll());
         }
         flushAll();
@@ -536,7 +623,9 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
             return;
         }
         handoff.close();
+        control.close();
         runtimeDir.remove();
+        PidFile.remove(options.pidFile);
         exit.complete(exitCode);
     }
 
@@ -549,5 +638,6 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
             w.process.destroyForcibly();
         }
         runtimeDir.remove();
+        PidFile.remove(options.pidFile);
     }
 }

@@ -75,6 +75,10 @@ final class MasterOptions {
             description = "A worker that dies younger than this counts as unstable (default: 1s).")
     Duration minUptime = Duration.ofSeconds(1);
 
+    @Option(names = "--pid-file", paramLabel = "FILE",
+            description = "Write the master's pid here at start; removed at exit.")
+    Path pidFile;
+
     @Option(names = "--worker-jvm-opts", paramLabel = "OPTS",
             description = "JVM options for workers, space-separated, replacing the defaults "
                     + "(default: \"${DEFAULT-VALUE}\").")

@@ -19,6 +19,7 @@ import java.util.Set;
  */
 final class RuntimeDir {
     static final String HANDOFF_SOCKET = "handoff.sock";
+    static final String CONTROL_SOCKET = "control.sock";
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
 
     private final Path dir;
@@ -54,6 +55,7 @@ final class RuntimeDir {
             }
             Files.setPosixFilePermissions(dir, OWNER_ONLY);
             Files.deleteIfExists(dir.resolve(HANDOFF_SOCKET));
+            Files.deleteIfExists(dir.resolve(CONTROL_SOCKET));
             if (!Files.isWritable(dir)) {
                 throw new AccessDeniedException(dir.toString());
             }
@@ -72,6 +74,10 @@ final class RuntimeDir {
         return dir.resolve(HANDOFF_SOCKET);
     }
 
+    Path controlSocket() {
+        return dir.resolve(CONTROL_SOCKET);
+    }
+
     Path path() {
         return dir;
     }
@@ -80,6 +86,7 @@ final class RuntimeDir {
     void remove() {
         try {
             Files.deleteIfExists(handoffSocket());
+            Files.deleteIfExists(controlSocket());
             Files.deleteIfExists(dir);
         } catch (IOException e) {
             // not empty or already gone: nothing of ours is left to leak

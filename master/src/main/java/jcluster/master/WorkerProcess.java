@@ -48,6 +48,10 @@ final class WorkerProcess {
     /** When SIGQUIT was sent for a thread dump, or 0. */
     long dumpRequestedNanos;
     WorkerStats stats;
+    /** CPU use between the last two heartbeats, in percent of one core. */
+    double cpuPercent;
+    private long lastCpuNanos = -1;
+    private long lastCpuSampleNanos;
     private final ArrayDeque<FileDescriptor> unacked = new ArrayDeque<>();
 
     WorkerProcess(int id, int generation, byte[] secret, Process process) {
@@ -116,6 +120,26 @@ final class WorkerProcess {
         if (fds != null) {
             fds.close();
         }
+    }
+
+    /** Takes a heartbeat's figures. */
+    void heartbeat(WorkerStats s) {
+        long now = System.nanoTime();
+        if (lastCpuNanos >= 0 && s.cpuNanos() >= 0 && now > lastCpuSampleNanos) {
+            cpuPercent = 100.0 * (s.cpuNanos() - lastCpuNanos) / (now - lastCpuSampleNanos);
+        }
+        lastCpuNanos = s.cpuNanos();
+        lastCpuSampleNanos = now;
+        stats = s;
+        lastHeartbeatNanos = now;
+    }
+
+    Status.Worker status() {
+        WorkerStats s = stats;
+        return new Status.Worker(id, pid(), generation, state.name(),
+                (System.nanoTime() - spawnedNanos) / 1_000_000, s == null ? 0 : s.openConnections(),
+                s == null ? 0 : s.requestsServed(), s == null ? -1 : s.rssBytes(), cpuPercent,
+                s == null ? 0 : s.loopLagMicros(), s == null ? -1 : s.heapAfterGcPercent());
     }
 
     WorkerPlanner.Worker view() {

@@ -27,6 +27,7 @@ import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -234,9 +235,14 @@ final class Worker implements ServerState, DefaultApp.WorkerInfo {
             expected = now + TimeUnit.MILLISECONDS.toNanos(HEARTBEAT_MILLIS);
             if (control.isActive()) {
                 control.writeAndFlush(Frame.stats(new WorkerStats(connections.size(), requests.sum(),
-                        lagMicros, rssBytes())));
+                        lagMicros, rssBytes(), cpuNanos(), HeapAfterGc.percent())));
             }
         }
+    }
+
+    private static long cpuNanos() {
+        java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : -1;
     }
 
     private static long rssBytes() {

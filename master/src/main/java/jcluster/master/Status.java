@@ -1,0 +1,68 @@
+package jcluster.master;
+
+import java.util.List;
+import java.util.Locale;
+
+/** A snapshot of the master and its workers, as the {@code status} table and as JSON. */
+record Status(long pid, String address, int desired, int generation, boolean reloading, boolean draining,
+              long accepted, long handedOff, long redispatched, long restarts, List<Worker> workers) {
+
+    record Worker(int id, long pid, int generation, String state, long uptimeMillis, int connections,
+                  long requests, long rssBytes, double cpuPercent, long loopLagMicros, int heapAfterGcPercent) {
+    }
+
+    String table() {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "master pid %d on %s: %d worker(s) wanted, generation %d%s%s, "
+                        + "%d restart(s)%n", pid, address, desired, generation, reloading ? ", reloading" : "",
+                draining ? ", shutting down" : "", restarts));
+        sb.append(String.format(Locale.ROOT, "%-4s %-8s %-4s %-9s %9s %6s %10s %9s %6s%n",
+                "id", "pid", "gen", "state", "uptime", "conns", "requests", "rss", "cpu%"));
+        for (Worker w : workers) {
+            sb.append(String.format(Locale.ROOT, "%-4d %-8d %-4d %-9s %9s %6d %10d %9s %6.1f%n", w.id, w.pid,
+                    w.generation, w.state.toLowerCase(Locale.ROOT), duration(w.uptimeMillis), w.connections,
+                    w.requests, bytes(w.rssBytes), w.cpuPercent));
+        }
+        return sb.toString();
+    }
+
+    String json() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("{\"pid\":").append(pid).append(",\"address\":\"").append(address).append("\",\"desired\":")
+                .append(desired).append(",\"generation\":").append(generation).append(",\"reloading\":")
+                .append(reloading).append(",\"draining\":").append(draining).append(",\"accepted\":")
+                .append(accepted).append(",\"handedOff\":").append(handedOff).append(",\"redispatched\":")
+                .append(redispatched).append(",\"restarts\":").append(restarts).append(",\"workers\":[");
+        for (int i = 0; i < workers.size(); i++) {
+            Worker w = workers.get(i);
+            sb.append(i == 0 ? "" : ",").append("{\"id\":").append(w.id).append(",\"pid\":").append(w.pid)
+                    .append(",\"generation\":").append(w.generation).append(",\"state\":\"").append(w.state)
+                    .append("\",\"uptimeMs\":").append(w.uptimeMillis).append(",\"connections\":")
+                    .append(w.connections).append(",\"requests\":").append(w.requests).append(",\"rssBytes\":")
+                    .append(w.rssBytes).append(",\"cpuPercent\":")
+                    .append(String.format(Locale.ROOT, "%.1f", w.cpuPercent)).append(",\"loopLagMicros\":")
+                    .append(w.loopLagMicros).append(",\"heapAfterGcPercent\":").append(w.heapAfterGcPercent)
+                    .append('}');
+        }
+        return sb.append("]}\n").toString();
+    }
+
+    static String duration(long millis) {
+        long s = millis / 1000;
+        if (s < 60) {
+            return s + "s";
+        }
+        if (s < 3600) {
+            return s / 60 + "m" + s % 60 + "s";
+        }
+        return s / 3600 + "h" + s % 3600 / 60 + "m";
+    }
+
+    static String bytes(long b) {
+        if (b < 0) {
+            return "-";
+        }
+        return b >= 1 << 30 ? String.format(Locale.ROOT, "%.1fG", b / (double) (1 << 30))
+                : String.format(Locale.ROOT, "%.1fM", b / (double) (1 << 20));
+    }
+}
