@@ -72,6 +72,9 @@ public final class Main implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--host must not be empty");
         }
         range("--max-restarts", options.maxRestarts, 1, 1000);
+        range("--max-requests", options.maxRequests, 0, Long.MAX_VALUE / 2);
+        range("--max-requests-jitter", options.maxRequestsJitter, 0, Long.MAX_VALUE / 2);
+        range("--max-heap-after-gc", options.maxHeapAfterGc, 0, 100);
         for (var d : new Object[][] {{"--keepalive-timeout", options.keepAliveTimeout},
                 {"--header-timeout", options.headerTimeout}, {"--drain-timeout", options.drainTimeout},
                 {"--boot-timeout", options.bootTimeout}, {"--worker-timeout", options.workerTimeout}}) {

@@ -77,6 +77,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
     private long handedOff;
     private long redispatched;
     private long restartCount;
+    private long recycled;
 
     Master(MasterOptions options) {
         this.options = options;
@@ -220,7 +221,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
 
     Status status() {
         return new Status(ProcessHandle.current().pid(), acceptor.localAddress(), desired, generation, reloading,
-                state == State.STOPPING, accepted, handedOff, redispatched, restartCount,
+                state == State.STOPPING, accepted, handedOff, redispatched, restartCount, recycled,
                 workers.stream().filter(w -> w.state != WorkerProcess.State.EXITED).map(WorkerProcess::status)
                         .toList());
     }
@@ -279,6 +280,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
             // heartbeat from its event loop
             case STATS -> {
                 w.heartbeat(f.stats());
+                maybeRecycle(w);
                 if (w.state == WorkerProcess.State.SUSPECT) {
                     log.info("{} answers again; giving it connections", w);
                     w.state = WorkerProcess.State.READY;
@@ -399,7 +401,8 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
                 generation);
         for (int id : plan.drain()) {
             WorkerProcess w = byId(id);
-            drain(w, w.generation < generation ? "replaced by generation " + generation : "scaling down");
+            drain(w, w.recycle != null ? "recycled" : w.generation < generation ? "replaced by generation "
+                    + generation : "scaling down");
         }
         if (plan.spawn() > 0) {
             long wait = noSpawnBeforeNanos - System.nanoTime();
@@ -433,6 +436,10 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
             stop("cannot start workers", Main.EXIT_WORKERS_FAIL_TO_BOOT);
             return;
         }
+        if (options.maxRequests > 0) {
+            w.maxRequests = options.maxRequests + (options.maxRequestsJitter > 0
+                    ? java.util.concurrent.ThreadLocalRandom.current().nextLong(options.maxRequestsJitter + 1) : 0);
+        }
         workers.add(w);
         w.process.onExit().thenRun(() -> {
             // everything the worker wrote before it died is in the log before its death is
@@ -457,6 +464,31 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
             log.info("ready: {} workers serving on {}", dispatcher.size(), acceptor.localAddress());
         }
         manageWorkers();
+    }
+
+    /**
+     * Recycles a worker past a limit: a fresh worker is started, and this one drained once that one is READY, as
+     * in a reload. One at a time, never during a reload: capacity never drops.
+     */
+    private void maybeRecycle(WorkerProcess w) {
+        if (state != State.RUNNING || reloading || w.state != WorkerProcess.State.READY || w.recycle != null
+                || workers.stream().anyMatch(o -> o.recycle != null && o.state != WorkerProcess.State.EXITED)) {
+            return;
+        }
+        String why = null;
+        if (w.maxRequests > 0 && w.stats.requestsServed() >= w.maxRequests) {
+            why = "served " + w.stats.requestsServed() + " requests (--max-requests)";
+        } else if (options.maxMemory > 0 && w.stats.rssBytes() > options.maxMemory) {
+            why = "RSS " + Status.bytes(w.stats.rssBytes()) + " over --max-memory " + Status.bytes(options.maxMemory);
+        } else if (options.maxHeapAfterGc > 0 && w.stats.heapAfterGcPercent() >= options.maxHeapAfterGc) {
+            why = "heap " + w.stats.heapAfterGcPercent() + "% full after GC (--max-heap-after-gc)";
+        }
+        if (why != null) {
+            log.info("recycling {}: {}", w, why);
+            w.recycle = why;
+            recycled++;
+            manageWorkers();
+        }
     }
 
     private void drain(WorkerProcess w, String why) {

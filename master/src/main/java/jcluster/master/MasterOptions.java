@@ -75,6 +75,25 @@ final class MasterOptions {
             description = "A worker that dies younger than this counts as unstable (default: 1s).")
     Duration minUptime = Duration.ofSeconds(1);
 
+    @Option(names = "--max-requests", paramLabel = "N",
+            description = "Recycle a worker (replace it gracefully) after it served this many requests; 0: never "
+                    + "(default: ${DEFAULT-VALUE}).")
+    long maxRequests;
+
+    @Option(names = "--max-requests-jitter", paramLabel = "N",
+            description = "Add a random 0..N to each worker's --max-requests, so workers do not recycle together "
+                    + "(default: ${DEFAULT-VALUE}).")
+    long maxRequestsJitter;
+
+    @Option(names = "--max-memory", paramLabel = "SIZE", converter = Units.SizeConverter.class,
+            description = "Recycle a worker whose RSS exceeds this (k, m, g); 0: never (default: 0).")
+    long maxMemory;
+
+    @Option(names = "--max-heap-after-gc", paramLabel = "PERCENT",
+            description = "Recycle a worker whose heap is this full right after a collection (1-100); 0: never "
+                    + "(default: ${DEFAULT-VALUE}).")
+    int maxHeapAfterGc;
+
     @Option(names = "--pid-file", paramLabel = "FILE",
             description = "Write the master's pid here at start; removed at exit.")
     Path pidFile;

@@ -5,7 +5,8 @@ import java.util.Locale;
 
 /** A snapshot of the master and its workers, as the {@code status} table and as JSON. */
 record Status(long pid, String address, int desired, int generation, boolean reloading, boolean draining,
-              long accepted, long handedOff, long redispatched, long restarts, List<Worker> workers) {
+              long accepted, long handedOff, long redispatched, long restarts, long recycled,
+              List<Worker> workers) {
 
     record Worker(int id, long pid, int generation, String state, long uptimeMillis, int connections,
                   long requests, long rssBytes, double cpuPercent, long loopLagMicros, int heapAfterGcPercent) {
@@ -14,8 +15,8 @@ record Status(long pid, String address, int desired, int generation, boolean rel
     String table() {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "master pid %d on %s: %d worker(s) wanted, generation %d%s%s, "
-                        + "%d restart(s)%n", pid, address, desired, generation, reloading ? ", reloading" : "",
-                draining ? ", shutting down" : "", restarts));
+                        + "%d restart(s), %d recycled%n", pid, address, desired, generation,
+                reloading ? ", reloading" : "", draining ? ", shutting down" : "", restarts, recycled));
         sb.append(String.format(Locale.ROOT, "%-4s %-8s %-4s %-9s %9s %6s %10s %9s %6s%n",
                 "id", "pid", "gen", "state", "uptime", "conns", "requests", "rss", "cpu%"));
         for (Worker w : workers) {
@@ -32,7 +33,8 @@ record Status(long pid, String address, int desired, int generation, boolean rel
                 .append(desired).append(",\"generation\":").append(generation).append(",\"reloading\":")
                 .append(reloading).append(",\"draining\":").append(draining).append(",\"accepted\":")
                 .append(accepted).append(",\"handedOff\":").append(handedOff).append(",\"redispatched\":")
-                .append(redispatched).append(",\"restarts\":").append(restarts).append(",\"workers\":[");
+                .append(redispatched).append(",\"restarts\":").append(restarts).append(",\"recycled\":")
+                .append(recycled).append(",\"workers\":[");
         for (int i = 0; i < workers.size(); i++) {
             Worker w = workers.get(i);
             sb.append(i == 0 ? "" : ",").append("{\"id\":").append(w.id).append(",\"pid\":").append(w.pid)

@@ -11,12 +11,17 @@ import java.util.List;
  *   <li>Start: as many current-generation workers as are missing; during a rolling reload (older generations still
  *   serving) one at a time.</li>
  *   <li>Reload: an old-generation worker is drained only once a new one is READY to take its share, oldest
- *   first, so capacity never drops below the wanted count.</li>
+ *   first, so capacity never drops below the wanted count. A worker marked for replacement (recycling) is
+ *   treated the same way.</li>
  *   <li>Scale down: the newest workers go first, those still starting before those serving.</li>
  * </ul>
  */
 final class WorkerPlanner {
-    record Worker(int id, int generation, WorkerProcess.State state) {
+    /** @param replace to be replaced like an old generation (recycling: max requests, memory) */
+    record Worker(int id, int generation, WorkerProcess.State state, boolean replace) {
+        Worker(int id, int generation, WorkerProcess.State state) {
+            this(id, generation, state, false);
+        }
     }
 
     record Plan(int spawn, List<Integer> drain) {
@@ -30,10 +35,13 @@ final class WorkerPlanner {
                 || s == WorkerProcess.State.SUSPECT;
     }
 
+    private static boolean outdated(Worker w, int generation) {
+        return w.generation() < generation || w.replace();
+    }
+
     static Plan plan(List<Worker> live, int desired, int generation) {
-        List<Worker> current = live.stream().filter(w -> w.generation() >= generation && active(w.state()))
-                .toList();
-        List<Worker> old = live.stream().filter(w -> w.generation() < generation && active(w.state()))
+        List<Worker> current = live.stream().filter(w -> !outdated(w, generation) && active(w.state())).toList();
+        List<Worker> old = live.stream().filter(w -> outdated(w, generation) && active(w.state()))
                 .sorted(Comparator.comparingInt(Worker::id)).toList();
         int spawn = 0;
         List<Integer> drain = new ArrayList<>();

@@ -48,6 +48,10 @@ final class WorkerProcess {
     /** When SIGQUIT was sent for a thread dump, or 0. */
     long dumpRequestedNanos;
     WorkerStats stats;
+    /** Why this worker is being recycled (replaced by a fresh one, then drained), or null. */
+    String recycle;
+    /** This worker's --max-requests, jitter included; 0 for no limit. */
+    long maxRequests;
     /** CPU use between the last two heartbeats, in percent of one core. */
     double cpuPercent;
     private long lastCpuNanos = -1;
@@ -143,7 +147,7 @@ final class WorkerProcess {
     }
 
     WorkerPlanner.Worker view() {
-        return new WorkerPlanner.Worker(id, generation, state);
+        return new WorkerPlanner.Worker(id, generation, state, recycle != null);
     }
 
     static void closeQuietly(FileDescriptor fd) {

@@ -69,6 +69,14 @@ class WorkerPlannerTest {
     }
 
     @Test
+    void aRecycledWorkerIsReplacedBeforeItIsDrained() {
+        Worker recycled = new Worker(1, 1, READY, true);
+        assertEquals(new Plan(1, List.of()), plan(2, 1, recycled, w(2, 1, READY)));
+        assertEquals(new Plan(0, List.of()), plan(2, 1, recycled, w(2, 1, READY), w(3, 1, STARTING)));
+        assertEquals(new Plan(0, List.of(1)), plan(2, 1, recycled, w(2, 1, READY), w(3, 1, READY)));
+    }
+
+    @Test
     void workersOfANewerGenerationCountAsCurrentAfterAnAbortedReload() {
         // reload to 3 aborted half-way: the wanted generation drops back to 2, both kinds serve on
         assertEquals(new Plan(0, List.of()), plan(2, 2, w(2, 2, READY), w(5, 3, READY)));

@@ -191,6 +191,7 @@ final class Cluster implements AutoCloseable {
         try {
             Files.deleteIfExists(log);
             Files.deleteIfExists(runtimeDir.resolve("handoff.sock"));
+            Files.deleteIfExists(runtimeDir.resolve("control.sock"));
             Files.deleteIfExists(runtimeDir);
             Files.deleteIfExists(runtimeDir.getParent());
         } catch (IOException e) {

@@ -167,6 +167,39 @@ class OperationsIT {
         }
     }
 
+    @Test
+    void maxRequestsRecyclesWorkersOneAtATimeWithoutAFailedRequest() throws Exception {
+        try (Cluster c = Cluster.start("--workers=2", "--max-requests=300", "--max-requests-jitter=50")) {
+            List<Long> before = c.workerPids();
+            try (Load load = new Load(c.port, 6)) {
+                Cluster.await(() -> count(c.logText(), "recycling worker") >= 4, Duration.ofSeconds(60),
+                        () -> "not recycled:\n" + c.logText());
+                load.close();
+                assertEquals(List.of(), load.failures, "failed requests while recycling");
+            }
+            assertTrue(c.logText().contains("(--max-requests)"));
+            Cluster.await(() -> c.workerPids().stream().noneMatch(before::contains), Duration.ofSeconds(10),
+                    () -> "the first workers were not recycled");
+        }
+    }
+
+    @Test
+    void maxMemoryRecyclesWorkersOneAtATimeWithoutAFailedRequest() throws Exception {
+        // every JVM is over 1 MiB: the workers are replaced over and over, one at a time, under load
+        try (Cluster c = Cluster.start("--workers=2", "--max-memory=1m")) {
+            try (Load load = new Load(c.port, 6)) {
+                Cluster.await(() -> count(c.logText(), "recycling worker") >= 4, Duration.ofSeconds(60),
+                        () -> "not recycled:\n" + c.logText());
+                load.close();
+                assertEquals(List.of(), load.failures, "failed requests while recycling");
+                assertTrue(load.ok.get() > 100);
+            }
+            assertTrue(c.logText().contains("over --max-memory"));
+            // one at a time: never more than one recycled worker draining while its replacement starts
+            assertTrue(c.workerPids().size() <= 3, "at most one extra worker during a recycle");
+        }
+    }
+
     /** The pids that answer /worker on new connections, once every live worker is among them. */
     static Set<Long> servingPids(Cluster c) {
         Set<Long> seen = new HashSet<>();
