@@ -72,6 +72,10 @@ public final class Main implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--host must not be empty");
         }
         range("--max-restarts", options.maxRestarts, 1, 1000);
+        range("--admin-port", options.adminPort, 0, 65535);
+        if (options.adminPort != 0 && options.adminPort == options.port) {
+            throw new ParameterException(spec.commandLine(), "--admin-port must differ from --port");
+        }
         range("--max-requests", options.maxRequests, 0, Long.MAX_VALUE / 2);
         range("--max-requests-jitter", options.maxRequestsJitter, 0, Long.MAX_VALUE / 2);
         range("--max-heap-after-gc", options.maxHeapAfterGc, 0, 100);

@@ -60,6 +60,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
     private RuntimeDir runtimeDir;
     private HandoffServer handoff;
     private ControlServer control;
+    private AdminServer admin;
     private WorkerLauncher launcher;
     private State state = State.RUNNING;
     private int exitCode = Main.EXIT_OK;
@@ -78,6 +79,9 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
     private long redispatched;
     private long restartCount;
     private long recycled;
+    private long timeouts;
+    /** Requests served by workers that have exited, by their last heartbeat: keeps the total monotonic. */
+    private long retiredRequests;
 
     Master(MasterOptions options) {
         this.options = options;
@@ -94,10 +98,16 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
             runtimeDir = RuntimeDir.prepare(dir);
             handoff = HandoffServer.bind(loop, runtimeDir.handoffSocket(), this);
             control = ControlServer.bind(loop, runtimeDir.controlSocket(), this::command);
+            if (options.adminPort != 0) {
+                admin = AdminServer.bind(loop, options.adminHost, options.adminPort, this::status);
+            }
             PidFile.write(options.pidFile);
         } catch (StartupException e) {
             if (handoff != null) {
                 handoff.close();
+            }
+            if (control != null) {
+                control.close();
             }
             if (acceptor != null) {
                 acceptor.close();
@@ -221,7 +231,9 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
 
     Status status() {
         return new Status(ProcessHandle.current().pid(), acceptor.localAddress(), desired, generation, reloading,
-                state == State.STOPPING, accepted, handedOff, redispatched, restartCount, recycled,
+                state == State.STOPPING, accepted, handedOff, redispatched, restartCount, recycled, timeouts,
+                retiredRequests + workers.stream().filter(w -> w.state != WorkerProcess.State.EXITED)
+                        .mapToLong(w -> w.stats == null ? 0 : w.stats.requestsServed()).sum(),
                 workers.stream().filter(w -> w.state != WorkerProcess.State.EXITED).map(WorkerProcess::status)
                         .toList());
     }
@@ -317,6 +329,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         boolean failedReload = reloading && !w.wasReady && w.generation == newestGeneration;
         retire(w);
         workers.remove(w);
+        retiredRequests += w.stats == null ? 0 : w.stats.requestsServed();
         String how = code > 128 ? "was killed by signal " + (code - 128) : "exited with code " + code;
         if (state == State.STOPPING) {
             log.info("{} {}", w, how);
@@ -373,6 +386,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
                                 + "replacing it", w, (now - w.lastHeartbeatNanos) / 1_000_000);
                         w.dumpRequestedNanos = now;
                         w.retiring = true;
+                        timeouts++;
                         Posix.signal(w.pid(), Signal.SIGQUIT);
                     } else if (w.dumpRequestedNanos != 0 && now - w.dumpRequestedNanos > DUMP_GRACE.toNanos()) {
                         kill(w);
@@ -656,6 +670,9 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         }
         handoff.close();
         control.close();
+        if (admin != null) {
+            admin.close();
+        }
         runtimeDir.remove();
         PidFile.remove(options.pidFile);
         exit.complete(exitCode);

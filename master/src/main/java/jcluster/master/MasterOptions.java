@@ -94,6 +94,15 @@ final class MasterOptions {
                     + "(default: ${DEFAULT-VALUE}).")
     int maxHeapAfterGc;
 
+    @Option(names = "--admin-port", paramLabel = "PORT",
+            description = "Serve /metrics (Prometheus), /status (JSON), /healthz and /readyz on this port; 0: off "
+                    + "(default: ${DEFAULT-VALUE}).")
+    int adminPort;
+
+    @Option(names = "--admin-host", paramLabel = "ADDR",
+            description = "Address of the admin port (default: ${DEFAULT-VALUE}, loopback only).")
+    String adminHost = "127.0.0.1";
+
     @Option(names = "--pid-file", paramLabel = "FILE",
             description = "Write the master's pid here at start; removed at exit.")
     Path pidFile;

@@ -5,8 +5,8 @@ import java.util.Locale;
 
 /** A snapshot of the master and its workers, as the {@code status} table and as JSON. */
 record Status(long pid, String address, int desired, int generation, boolean reloading, boolean draining,
-              long accepted, long handedOff, long redispatched, long restarts, long recycled,
-              List<Worker> workers) {
+              long accepted, long handedOff, long redispatched, long restarts, long recycled, long timeouts,
+              long requests, List<Worker> workers) {
 
     record Worker(int id, long pid, int generation, String state, long uptimeMillis, int connections,
                   long requests, long rssBytes, double cpuPercent, long loopLagMicros, int heapAfterGcPercent) {
@@ -34,7 +34,8 @@ record Status(long pid, String address, int desired, int generation, boolean rel
                 .append(reloading).append(",\"draining\":").append(draining).append(",\"accepted\":")
                 .append(accepted).append(",\"handedOff\":").append(handedOff).append(",\"redispatched\":")
                 .append(redispatched).append(",\"restarts\":").append(restarts).append(",\"recycled\":")
-                .append(recycled).append(",\"workers\":[");
+                .append(recycled).append(",\"timeouts\":").append(timeouts).append(",\"requests\":")
+                .append(requests).append(",\"workers\":[");
         for (int i = 0; i < workers.size(); i++) {
             Worker w = workers.get(i);
             sb.append(i == 0 ? "" : ",").append("{\"id\":").append(w.id).append(",\"pid\":").append(w.pid)
@@ -47,6 +48,11 @@ record Status(long pid, String address, int desired, int generation, boolean rel
                     .append('}');
         }
         return sb.append("]}\n").toString();
+    }
+
+    /** Serving: running, not shutting down, and at least one worker READY. */
+    boolean ready() {
+        return !draining && workers.stream().anyMatch(w -> w.state.equals("READY"));
     }
 
     static String duration(long millis) {

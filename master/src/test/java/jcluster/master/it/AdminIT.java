@@ -1,0 +1,95 @@
+package jcluster.master.it;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The admin port: Prometheus metrics, status, health and readiness. */
+@Timeout(60)
+class AdminIT {
+    /** A sample line of the Prometheus text format: name, optional labels, value. */
+    private static final Pattern SAMPLE = Pattern.compile(
+            "([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{([a-zA-Z_][a-zA-Z0-9_]*=\"[^\"]*\",?)*})? (-?[0-9.E+-]+|NaN|[+-]Inf)");
+
+    @Test
+    void metricsAreValidPrometheusTextWithTheMastersAndWorkersFigures() throws Exception {
+        int admin = Cluster.freePort();
+        try (Cluster c = Cluster.start("--workers=2", "--admin-port=" + admin)) {
+            for (int i = 0; i < 10; i++) {
+                Http.get(c.port, "/");
+            }
+            Thread.sleep(700); // one heartbeat
+            Http.Response r = Http.get(admin, "/metrics");
+            assertEquals(200, r.status());
+            assertTrue(r.header("content-type").startsWith("text/plain; version=0.0.4"), r.header("content-type"));
+            Map<String, Double> samples = new HashMap<>();
+            for (String line : r.text().lines().toList()) {
+                if (line.isEmpty() || line.startsWith("# HELP ") || line.startsWith("# TYPE ")) {
+                    continue;
+                }
+                Matcher m = SAMPLE.matcher(line);
+                assertTrue(m.matches(), "not Prometheus text: " + line);
+                samples.merge(m.group(1), Double.parseDouble(m.group(4)), Double::sum);
+            }
+            assertEquals(10.0, samples.get("jcluster_connections_accepted_total"));
+            assertEquals(10.0, samples.get("jcluster_connections_handed_off_total"));
+            assertEquals(10.0, samples.get("jcluster_requests_total"));
+            assertEquals(0.0, samples.get("jcluster_worker_restarts_total"));
+            assertTrue(r.text().contains("jcluster_workers{state=\"ready\"} 2.0"), r.text());
+            assertTrue(samples.get("jcluster_worker_rss_bytes") > 0);
+            assertTrue(samples.containsKey("jcluster_worker_event_loop_lag_seconds"));
+            assertTrue(r.text().contains("jcluster_worker_open_connections{generation=\"1\",pid=\""));
+        }
+    }
+
+    @Test
+    void statusHealthAndReadinessWhichFailsWhileDraining() throws Exception {
+        int admin = Cluster.freePort();
+        try (Cluster c = Cluster.start("--workers=1", "--admin-port=" + admin); Http slow = new Http(c.port)) {
+            assertTrue(Http.get(admin, "/status").text().startsWith("{\"pid\":" + c.pid()));
+            assertEquals(200, Http.get(admin, "/healthz").status());
+            assertEquals(200, Http.get(admin, "/readyz").status());
+            assertEquals(404, Http.get(admin, "/nope").status());
+            slow.send("GET /compute?ms=3000 HTTP/1.1\r\nHost: x\r\n\r\n");
+            Thread.sleep(200);
+            c.signal("TERM");
+            c.awaitLog("shutting down", Duration.ofSeconds(5));
+            Http.Response ready = Http.get(admin, "/readyz");
+            assertEquals(503, ready.status());
+            assertEquals("shutting down\n", ready.text());
+            assertEquals(200, Http.get(admin, "/healthz").status());
+            assertEquals(200, slow.read(false).status());
+            assertEquals(0, c.awaitExit(Duration.ofSeconds(15)));
+        }
+    }
+
+    @Test
+    void theAdminPortListensOnLoopbackOnly() throws Exception {
+        int admin = Cluster.freePort();
+        try (Cluster c = Cluster.start("--workers=1", "--admin-port=" + admin)) {
+            String hexPort = String.format(":%04X", admin);
+            boolean found = false;
+            for (String table : new String[] {"/proc/net/tcp", "/proc/net/tcp6"}) {
+                for (String line : Files.readAllLines(Path.of(table))) {
+                    String[] f = line.trim().split("\\s+");
+                    if (f.length > 3 && f[1].endsWith(hexPort) && f[3].equals("0A")) {
+                        found = true;
+                        String addr = f[1].substring(0, f[1].indexOf(':'));
+                        assertTrue(addr.equals("0100007F") || addr.equals("0000000000000000FFFF00000100007F"),
+                                "admin port bound to " + addr);
+                    }
+                }
+            }
+            assertTrue(found, "the admin port listens");
+        }
+    }
+}
