@@ -13,10 +13,10 @@ public record Frame(MessageType type, byte[] payload) {
     /** worker id (4) + channel kind (1) + secret. */
     public static final int HELLO_LENGTH = 4 + 1 + SECRET_LENGTH;
     /**
-     * open connections (4) + requests served (8) + loop lag µs (8) + RSS bytes (8) + CPU time ns (8) + heap
+     * open connections (4) + in-flight requests (4) + requests served (8) + loop lag µs (8) + RSS bytes (8) + CPU time ns (8) + heap
      * after the last GC in percent of the maximum (4, -1 when unknown).
      */
-    public static final int STATS_LENGTH = 4 + 8 + 8 + 8 + 8 + 4;
+    public static final int STATS_LENGTH = 4 + 4 + 8 + 8 + 8 + 8 + 4;
 
     public Frame {
         if (payload.length != type.payloadLength) {
@@ -50,7 +50,7 @@ public record Frame(MessageType type, byte[] payload) {
 
     public static Frame stats(WorkerStats s) {
         return new Frame(MessageType.STATS, ByteBuffer.allocate(STATS_LENGTH)
-                .putInt(s.openConnections()).putLong(s.requestsServed())
+                .putInt(s.openConnections()).putInt(s.inFlightRequests()).putLong(s.requestsServed())
                 .putLong(s.loopLagMicros()).putLong(s.rssBytes()).putLong(s.cpuNanos()).putInt(s.heapAfterGcPercent())
                 .array());
     }
@@ -75,7 +75,7 @@ public record Frame(MessageType type, byte[] payload) {
 
     public WorkerStats stats() {
         ByteBuffer b = ByteBuffer.wrap(payload);
-        return new WorkerStats(b.getInt(), b.getLong(), b.getLong(), b.getLong(), b.getLong(), b.getInt());
+        return new WorkerStats(b.getInt(), b.getInt(), b.getLong(), b.getLong(), b.getLong(), b.getLong(), b.getInt());
     }
 
     @Override

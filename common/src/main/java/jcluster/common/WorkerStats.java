@@ -1,6 +1,6 @@
 package jcluster.common;
 
 /** A worker's heartbeat figures. */
-public record WorkerStats(int openConnections, long requestsServed, long loopLagMicros, long rssBytes,
+public record WorkerStats(int openConnections, int inFlightRequests, long requestsServed, long loopLagMicros, long rssBytes,
                           long cpuNanos, int heapAfterGcPercent) {
 }

@@ -38,7 +38,7 @@ class FrameCodecTest {
 
         assertEquals(123456, roundTrip(Frame.ack(123456)).ackCount());
 
-        WorkerStats s = new WorkerStats(3, 1L << 40, 250, 64L << 20, 123_456_789L, 42);
+        WorkerStats s = new WorkerStats(3, 2, 1L << 40, 250, 64L << 20, 123_456_789L, 42);
         assertEquals(s, roundTrip(Frame.stats(s)).stats());
 
         for (MessageType t : new MessageType[] {MessageType.READY, MessageType.BYE, MessageType.DRAIN,

@@ -57,6 +57,8 @@ final class Metrics {
                 s.generation()));
         m.add(perWorker(s, "jcluster_worker_open_connections", "Open connections of a worker.",
                 Status.Worker::connections));
+        m.add(perWorker(s, "jcluster_worker_in_flight_requests", "Requests a worker is answering.",
+                Status.Worker::inFlight));
         m.add(perWorker(s, "jcluster_worker_requests", "Requests a worker served (it restarts from 0 with a new "
                 + "worker).", Status.Worker::requests));
         m.add(perWorker(s, "jcluster_worker_event_loop_lag_seconds", "How late a worker's last heartbeat ran on "

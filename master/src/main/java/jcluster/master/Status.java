@@ -6,10 +6,10 @@ import java.util.Locale;
 /** A snapshot of the master and its workers, as the {@code status} table and as JSON. */
 record Status(long pid, String address, int desired, int generation, boolean reloading, boolean draining,
               long accepted, long handedOff, long redispatched, long restarts, long recycled, long timeouts,
-              long requests, List<Worker> workers) {
+              long requests, String lastReload, List<Worker> workers) {
 
     record Worker(int id, long pid, int generation, String state, long uptimeMillis, int connections,
-                  long requests, long rssBytes, double cpuPercent, long loopLagMicros, int heapAfterGcPercent) {
+                  int inFlight, long requests, long rssBytes, double cpuPercent, long loopLagMicros, int heapAfterGcPercent) {
     }
 
     String table() {
@@ -17,6 +17,9 @@ record Status(long pid, String address, int desired, int generation, boolean rel
         sb.append(String.format(Locale.ROOT, "master pid %d on %s: %d worker(s) wanted, generation %d%s%s, "
                         + "%d restart(s), %d recycled%n", pid, address, desired, generation,
                 reloading ? ", reloading" : "", draining ? ", shutting down" : "", restarts, recycled));
+        if (lastReload != null) {
+            sb.append("last reload: ").append(lastReload).append(System.lineSeparator());
+        }
         sb.append(String.format(Locale.ROOT, "%-4s %-8s %-4s %-9s %9s %6s %10s %9s %6s%n",
                 "id", "pid", "gen", "state", "uptime", "conns", "requests", "rss", "cpu%"));
         for (Worker w : workers) {
@@ -35,13 +38,15 @@ record Status(long pid, String address, int desired, int generation, boolean rel
                 .append(accepted).append(",\"handedOff\":").append(handedOff).append(",\"redispatched\":")
                 .append(redispatched).append(",\"restarts\":").append(restarts).append(",\"recycled\":")
                 .append(recycled).append(",\"timeouts\":").append(timeouts).append(",\"requests\":")
-                .append(requests).append(",\"workers\":[");
+                .append(requests).append(",\"lastReload\":")
+                .append(lastReload == null ? "null" : "\"" + lastReload.replace("\\", "\\\\").replace("\"", "\\\"")
+                        + "\"").append(",\"workers\":[");
         for (int i = 0; i < workers.size(); i++) {
             Worker w = workers.get(i);
             sb.append(i == 0 ? "" : ",").append("{\"id\":").append(w.id).append(",\"pid\":").append(w.pid)
                     .append(",\"generation\":").append(w.generation).append(",\"state\":\"").append(w.state)
                     .append("\",\"uptimeMs\":").append(w.uptimeMillis).append(",\"connections\":")
-                    .append(w.connections).append(",\"requests\":").append(w.requests).append(",\"rssBytes\":")
+                    .append(w.connections).append(",\"inFlight\":").append(w.inFlight).append(",\"requests\":").append(w.requests).append(",\"rssBytes\":")
                     .append(w.rssBytes).append(",\"cpuPercent\":")
                     .append(String.format(Locale.ROOT, "%.1f", w.cpuPercent)).append(",\"loopLagMicros\":")
                     .append(w.loopLagMicros).append(",\"heapAfterGcPercent\":").append(w.heapAfterGcPercent)

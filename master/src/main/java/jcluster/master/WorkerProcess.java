@@ -142,6 +142,7 @@ final class WorkerProcess {
         WorkerStats s = stats;
         return new Status.Worker(id, pid(), generation, state.name(),
                 (System.nanoTime() - spawnedNanos) / 1_000_000, s == null ? 0 : s.openConnections(),
+                s == null ? 0 : s.inFlightRequests(),
                 s == null ? 0 : s.requestsServed(), s == null ? -1 : s.rssBytes(), cpuPercent,
                 s == null ? 0 : s.loopLagMicros(), s == null ? -1 : s.heapAfterGcPercent());
     }

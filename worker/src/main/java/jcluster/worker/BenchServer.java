@@ -45,6 +45,10 @@ public final class BenchServer {
             public void requestServed() {
                 requests.increment();
             }
+
+            @Override
+            public void inFlight(int delta) {
+            }
         };
         DefaultApp.WorkerInfo info = new DefaultApp.WorkerInfo() {
             @Override

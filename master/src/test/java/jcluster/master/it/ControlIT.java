@@ -36,6 +36,20 @@ class ControlIT {
             assertEquals(2, r.out().lines().filter(l -> l.contains(" ready ")).count(), r.out());
             CliIT.Result json = cli("status", "--json", "--runtime-dir=" + c.runtimeDir);
             assertTrue(json.out().startsWith("{\"pid\":" + c.pid()), json.out());
+            // a request whose body is still arriving is in flight, and the heartbeat says so
+            try (Http h = new Http(c.port)) {
+                h.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
+                Cluster.await(() -> {
+                    try {
+                        return cli("status", "--json", "--runtime-dir=" + c.runtimeDir).out()
+                                .contains("\"inFlight\":1");
+                    } catch (Exception e) {
+                        throw new RuntimeException(e);
+                    }
+                }, Duration.ofSeconds(5), () -> "no in-flight request in the status");
+                h.send("defghij");
+                assertEquals("abcdefghij", h.read(false).text());
+            }
         }
     }
 

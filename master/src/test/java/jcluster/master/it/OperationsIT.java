@@ -83,6 +83,8 @@ class OperationsIT {
                 assertEquals(200, Http.get(c.port, "/").status());
             }
             assertEquals(before, c.workerPids(), "the old workers keep serving");
+            CliIT.Result status = CliIT.run("status", "--runtime-dir=" + c.runtimeDir);
+            assertTrue(status.out().contains("last reload: generation 2 aborted"), status.out());
         } finally {
             Files.deleteIfExists(jar);
             Files.deleteIfExists(dir);
@@ -197,6 +199,29 @@ class OperationsIT {
             assertTrue(c.logText().contains("over --max-memory"));
             // one at a time: never more than one recycled worker draining while its replacement starts
             assertTrue(c.workerPids().size() <= 3, "at most one extra worker during a recycle");
+        }
+    }
+
+    @Test
+    void newWorkersStartFromTheClassDataArchiveOnceItIsMade() throws Exception {
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        Path cache = xdg != null && !xdg.isBlank() ? Path.of(xdg, "jcluster")
+                : Path.of(System.getProperty("user.home"), ".cache", "jcluster");
+        try (Cluster c = Cluster.start("--workers=1")) {
+            Cluster.await(() -> {
+                try (var files = Files.list(cache)) {
+                    return files.anyMatch(p -> p.getFileName().toString().endsWith(".jsa"));
+                } catch (IOException e) {
+                    return false;
+                }
+            }, Duration.ofSeconds(60), () -> "no archive in " + cache + ":\n" + c.logText());
+            List<Long> before = c.workerPids();
+            c.signal("TTIN");
+            Cluster.await(() -> servingPids(c).size() == 2, Duration.ofSeconds(20), () -> "not scaled up");
+            long added = c.workerPids().stream().filter(p -> !before.contains(p)).findFirst().orElseThrow();
+            String cmdline = Files.readString(Path.of("/proc/" + added + "/cmdline")).replace('\0', ' ');
+            assertTrue(cmdline.contains("-XX:SharedArchiveFile=" + cache), cmdline);
+            assertFalse(c.logText().contains("[warning][cds]"), "the archive maps cleanly");
         }
     }
 

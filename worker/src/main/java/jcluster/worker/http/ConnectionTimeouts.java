@@ -69,6 +69,7 @@ final class ConnectionTimeouts extends ChannelDuplexHandler {
         if (timer != null) {
             timer.cancel(false);
         }
+        exchange.closed();
         super.channelInactive(ctx);
     }
 

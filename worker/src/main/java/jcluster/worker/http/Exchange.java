@@ -10,6 +10,12 @@ package jcluster.worker.http;
  * </ul>
  */
 final class Exchange {
+    private final ServerState server;
+
+    Exchange(ServerState server) {
+        this.server = server;
+    }
+
     enum Phase { IDLE, HEAD, BODY }
 
     Phase phase = Phase.IDLE;
@@ -22,18 +28,28 @@ final class Exchange {
     /** Send {@code Connection: close} on the next response and close after it. */
     boolean closeAfterResponse;
 
+    /** The connection closed: whatever it had not answered is abandoned. */
+    void closed() {
+        if (unanswered > 0) {
+            server.inFlight(-unanswered);
+            unanswered = 0;
+        }
+    }
+
     boolean idle() {
         return phase == Phase.IDLE && unanswered == 0;
     }
 
     void requestStarted() {
         unanswered++;
+        server.inFlight(1);
         receiving = true;
         phase = Phase.BODY;
         since = System.nanoTime();
     }
 
     void responseDone() {
+        server.inFlight(-1);
         if (--unanswered == 0 && phase == Phase.BODY) {
             phase = Phase.IDLE;
             since = System.nanoTime();

@@ -26,7 +26,7 @@ public final class HttpInitializer {
     }
 
     public void init(Channel ch) {
-        Exchange exchange = new Exchange();
+        Exchange exchange = new Exchange(server);
         ch.pipeline().addLast(
                 new ConnectionTimeouts(exchange, keepAliveMillis, headerMillis),
                 new StrictRequestDecoder(maxInitialLine, maxHeaderSize),

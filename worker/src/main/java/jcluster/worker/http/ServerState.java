@@ -7,4 +7,7 @@ public interface ServerState {
 
     /** Counts a request answered. */
     void requestServed();
+
+    /** Requests begun (head decoded) and not yet answered or abandoned, across connections: +n or -n. */
+    void inFlight(int delta);
 }
