@@ -73,6 +73,8 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
     private long noSpawnBeforeNanos;
     private boolean reloading;
     private boolean reloadQueued;
+    /** How the last reload ended, for status: "generation N complete" or "generation N aborted: why". */
+    private String lastReload;
     private boolean announcedReady;
     private long accepted;
     private long handedOff;
@@ -233,7 +235,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         return new Status(ProcessHandle.current().pid(), acceptor.localAddress(), desired, generation, reloading,
                 state == State.STOPPING, accepted, handedOff, redispatched, restartCount, recycled, timeouts,
                 retiredRequests + workers.stream().filter(w -> w.state != WorkerProcess.State.EXITED)
-                        .mapToLong(w -> w.stats == null ? 0 : w.stats.requestsServed()).sum(),
+                        .mapToLong(w -> w.stats == null ? 0 : w.stats.requestsServed()).sum(), lastReload,
                 workers.stream().filter(w -> w.state != WorkerProcess.State.EXITED).map(WorkerProcess::status)
                         .toList());
     }
@@ -341,6 +343,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         } else if (failedReload) {
             log.error("{} {} before it was ready; reload to generation {} aborted, the workers serving now stay{}",
                     w, how, newestGeneration, lastLines(w));
+            lastReload = "generation " + newestGeneration + " aborted: " + w + " " + how + " before it was ready";
             abortReload();
         } else {
             Duration uptime = Duration.ofNanos(System.nanoTime() - (w.wasReady ? w.readyNanos : w.spawnedNanos));
@@ -433,6 +436,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
                 || w.state != WorkerProcess.State.STARTING)) {
             reloading = false;
             log.info("reload complete: generation {} serving", generation);
+            lastReload = "generation " + generation + " complete";
             if (reloadQueued) {
                 reloadQueued = false;
                 reload();
@@ -476,6 +480,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         if (!announcedReady && dispatcher.size() >= desired) {
             announcedReady = true;
             log.info("ready: {} workers serving on {}", dispatcher.size(), acceptor.localAddress());
+            launcher.prepareArchive();
         }
         manageWorkers();
     }
@@ -668,6 +673,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         if (!workers.isEmpty()) {
             return;
         }
+        launcher.close();
         handoff.close();
         control.close();
         if (admin != null) {
@@ -685,6 +691,9 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         }
         for (WorkerProcess w : List.copyOf(workers)) {
             w.process.destroyForcibly();
+        }
+        if (launcher != null) {
+            launcher.close();
         }
         runtimeDir.remove();
         PidFile.remove(options.pidFile);

@@ -25,10 +25,32 @@ final class WorkerLauncher {
     private final MasterOptions options;
     private final Path socket;
     private final SecureRandom random = new SecureRandom();
+    private final List<String> jvmOptions = new ArrayList<>();
+    private final ClassDataArchive archive;
 
     WorkerLauncher(MasterOptions options, Path socket) {
         this.options = options;
         this.socket = socket;
+        for (String opt : options.workerJvmOpts.trim().split("\\s+")) {
+            if (!opt.isEmpty()) {
+                jvmOptions.add(opt);
+            }
+        }
+        this.archive = ClassDataArchive.forWorkers(javaBinary(), jvmOptions, ownClassPath());
+    }
+
+    /** Ends what the launcher still runs besides workers (a training run). */
+    void close() {
+        if (archive != null) {
+            archive.stop();
+        }
+    }
+
+    /** Makes the workers' class-data archive now if there is none for this jar (in the background). */
+    void prepareArchive() {
+        if (archive != null) {
+            archive.current();
+        }
     }
 
     WorkerProcess start(int id, int generation) throws IOException {
@@ -41,10 +63,10 @@ final class WorkerLauncher {
                 Math.max(options.drainTimeout.toMillis(), options.shutdownTimeout.toMillis()));
         List<String> cmd = new ArrayList<>();
         cmd.add(javaBinary());
-        for (String opt : options.workerJvmOpts.trim().split("\\s+")) {
-            if (!opt.isEmpty()) {
-                cmd.add(opt);
-            }
+        cmd.addAll(jvmOptions);
+        Path cds = archive == null ? null : archive.current();
+        if (cds != null) {
+            cmd.add("-XX:SharedArchiveFile=" + cds);
         }
         String level = System.getProperty("jcluster.log.level");
         if (level != null) {

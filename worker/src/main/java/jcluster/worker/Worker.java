@@ -59,6 +59,7 @@ final class Worker implements ServerState, DefaultApp.WorkerInfo {
     private final long startNanos = System.nanoTime();
     private final Set<Channel> connections = ConcurrentHashMap.newKeySet();
     private final LongAdder requests = new LongAdder();
+    private final LongAdder inFlight = new LongAdder();
     private final CompletableFuture<Integer> exit = new CompletableFuture<>();
     private volatile boolean draining;
     private EventLoopGroup group;
@@ -112,6 +113,33 @@ final class Worker implements ServerState, DefaultApp.WorkerInfo {
     }
 
     /**
+     * A training run for the workers' class-data archive (AppCDS): loads what a worker loads on its way to READY
+     * (logging, the event loop and its native transport, the sockets, the codec, the HTTP pipeline and the app,
+     * through the self-probe), then exits 0 so the JVM can write the archive.
+     */
+    static int train() {
+        WorkerOptions o = new WorkerOptions(0, Path.of("/nonexistent"), 1, 1 << 20, 8192, 8192, 5000, 10000, 1000);
+        Worker w = new Worker(o, new byte[Frame.SECRET_LENGTH]);
+        EventLoopGroup g = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        try {
+            w.selfProbe(new DefaultApp(w));
+            for (Channel ch : new Channel[] {new EpollDomainSocketChannel(), new io.netty.channel.epoll.EpollSocketChannel()}) {
+                g.next().register(ch).syncUninterruptibly();
+                ch.close().syncUninterruptibly();
+            }
+            ByteBuf b = Unpooled.buffer();
+            FrameCodec.encodeTo(Frame.stats(new WorkerStats(0, 0, 0, 0, rssBytes(), cpuNanos(), HeapAfterGc.percent())),
+                    b);
+            FrameCodec.decode(b);
+            b.release();
+            log.info("training run done");
+            return 0;
+        } finally {
+            g.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
      * Runs one request through the same pipeline and app the connections get, in memory, before READY: a worker
      * whose app cannot answer must not be given connections (a reload then keeps the old workers).
      */
@@ -124,6 +152,10 @@ final class Worker implements ServerState, DefaultApp.WorkerInfo {
 
             @Override
             public void requestServed() {
+            }
+
+            @Override
+            public void inFlight(int delta) {
             }
         };
         EmbeddedChannel ch = new EmbeddedChannel();
@@ -234,7 +266,8 @@ final class Worker implements ServerState, DefaultApp.WorkerInfo {
             long lagMicros = Math.max(0, TimeUnit.NANOSECONDS.toMicros(now - expected));
             expected = now + TimeUnit.MILLISECONDS.toNanos(HEARTBEAT_MILLIS);
             if (control.isActive()) {
-                control.writeAndFlush(Frame.stats(new WorkerStats(connections.size(), requests.sum(),
+                control.writeAndFlush(Frame.stats(new WorkerStats(connections.size(), (int) inFlight.sum(),
+                        requests.sum(),
                         lagMicros, rssBytes(), cpuNanos(), HeapAfterGc.percent())));
             }
         }
@@ -262,6 +295,11 @@ final class Worker implements ServerState, DefaultApp.WorkerInfo {
     @Override
     public void requestServed() {
         requests.increment();
+    }
+
+    @Override
+    public void inFlight(int delta) {
+        inFlight.add(delta);
     }
 
     @Override

@@ -15,7 +15,14 @@ public final class WorkerMain {
     private WorkerMain() {
     }
 
+    /** The argument that makes this JVM a training run for the class-data archive instead of a worker. */
+    public static final String TRAIN = "--train";
+
     public static void main(String[] args) {
+        if (args.length == 1 && args[0].equals(TRAIN)) {
+            Logging.init("worker-training");
+            System.exit(Worker.train());
+        }
         WorkerOptions options;
         byte[] secret;
         try {

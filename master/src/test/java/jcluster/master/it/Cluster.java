@@ -106,12 +106,21 @@ final class Cluster implements AutoCloseable {
         return process.pid();
     }
 
-    /** The pids of the master's live worker processes. */
+    /** The pids of the master's live worker processes (not its class-data training run). */
     List<Long> workerPids() {
-        List<Long> pids = process.toHandle().children().filter(ProcessHandle::isAlive).map(ProcessHandle::pid)
-                .sorted().collect(Collectors.toList());
-        seenPids.addAll(pids);
-        return pids;
+        List<Long> children = process.toHandle().children().filter(ProcessHandle::isAlive)
+                .map(ProcessHandle::pid).sorted().collect(Collectors.toList());
+        seenPids.addAll(children);
+        return children.stream().filter(Cluster::isWorker).collect(Collectors.toList());
+    }
+
+    private static boolean isWorker(long pid) {
+        try {
+            String cmd = Files.readString(Path.of("/proc/" + pid + "/cmdline"), StandardCharsets.ISO_8859_1);
+            return cmd.contains("jcluster.worker.WorkerMain\0--id=");
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     String logText() {
