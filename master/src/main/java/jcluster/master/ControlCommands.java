@@ -112,7 +112,7 @@ final class ControlCommands {
 
     @Command(name = "status", mixinStandardHelpOptions = true,
             description = "Show the master and its workers: id, pid, generation, state, uptime, connections, "
-                    + "requests, RSS, CPU%.")
+                    + "requests, RSS, CPU%%.")
     static final class Status extends Base {
         @Option(names = "--json", description = "As JSON.")
         boolean json;

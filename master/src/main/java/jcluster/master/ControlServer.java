@@ -3,12 +3,9 @@ package jcluster.master;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
-import io.netty.channel.epoll.EpollServerDomainSocketChannel;
-import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.handler.codec.LineBasedFrameDecoder;
 import io.netty.handler.codec.string.StringDecoder;
 import io.netty.handler.codec.string.StringEncoder;
@@ -17,9 +14,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.function.Function;
 
 /**
@@ -39,26 +34,10 @@ final class ControlServer {
 
     /** @param commands runs a command line on the master's loop and returns the answer */
     static ControlServer bind(EventLoop loop, Path path, Function<String, String> commands) {
-        EpollServerDomainSocketChannel server = new EpollServerDomainSocketChannel();
-        server.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-            @Override
-            public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                Channel ch = (Channel) msg;
-                ch.pipeline().addLast(new LineBasedFrameDecoder(MAX_COMMAND_LENGTH),
+        return new ControlServer(PrivateSocket.bind(loop, path, "the control socket",
+                ch -> ch.pipeline().addLast(new LineBasedFrameDecoder(MAX_COMMAND_LENGTH),
                         new StringDecoder(StandardCharsets.UTF_8), new StringEncoder(StandardCharsets.UTF_8),
-                        new CommandHandler(commands));
-                loop.register(ch);
-            }
-        });
-        loop.register(server).syncUninterruptibly();
-        try {
-            server.bind(new DomainSocketAddress(path.toFile())).sync();
-            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
-        } catch (Exception e) {
-            server.close().syncUninterruptibly();
-            throw new StartupException("cannot create the control socket " + path + ": " + e.getMessage());
-        }
-        return new ControlServer(server);
+                        new CommandHandler(commands))));
     }
 
     void close() {

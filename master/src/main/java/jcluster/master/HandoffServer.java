@@ -2,12 +2,9 @@ package jcluster.master;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
-import io.netty.channel.epoll.EpollServerDomainSocketChannel;
-import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.channel.unix.PeerCredentials;
 import io.netty.util.concurrent.ScheduledFuture;
 import jcluster.common.Frame;
@@ -17,9 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.util.concurrent.TimeUnit;
 
@@ -52,24 +47,8 @@ final class HandoffServer {
     }
 
     static HandoffServer bind(EventLoop loop, Path path, Workers workers) {
-        EpollServerDomainSocketChannel server = new EpollServerDomainSocketChannel();
-        server.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-            @Override
-            public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                Channel ch = (Channel) msg;
-                ch.pipeline().addLast(new FrameCodec(), new Authenticator(workers));
-                loop.register(ch);
-            }
-        });
-        loop.register(server).syncUninterruptibly();
-        try {
-            server.bind(new DomainSocketAddress(path.toFile())).sync();
-            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
-        } catch (Exception e) {
-            server.close().syncUninterruptibly();
-            throw new StartupException("cannot create the handoff socket " + path + ": " + e.getMessage());
-        }
-        return new HandoffServer(server);
+        return new HandoffServer(PrivateSocket.bind(loop, path, "the handoff socket",
+                ch -> ch.pipeline().addLast(new FrameCodec(), new Authenticator(workers))));
     }
 
     void close() {

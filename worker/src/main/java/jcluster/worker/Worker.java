@@ -144,22 +144,8 @@ final class Worker implements ServerState, DefaultApp.WorkerInfo {
      * whose app cannot answer must not be given connections (a reload then keeps the old workers).
      */
     private void selfProbe(DefaultApp app) {
-        ServerState uncounted = new ServerState() {
-            @Override
-            public boolean draining() {
-                return false;
-            }
-
-            @Override
-            public void requestServed() {
-            }
-
-            @Override
-            public void inFlight(int delta) {
-            }
-        };
         EmbeddedChannel ch = new EmbeddedChannel();
-        new HttpInitializer(app, uncounted, options.maxBody(), options.maxInitialLine(), options.maxHeaderSize(),
+        new HttpInitializer(app, ServerState.UNCOUNTED, options.maxBody(), options.maxInitialLine(), options.maxHeaderSize(),
                 options.keepAliveTimeoutMillis(), options.headerTimeoutMillis()).init(ch);
         ch.writeInbound(Unpooled.copiedBuffer(PROBE, StandardCharsets.US_ASCII));
         ByteBuf out = ch.readOutbound();

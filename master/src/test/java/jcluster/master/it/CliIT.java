@@ -126,10 +126,18 @@ class CliIT {
         assertEquals(0, r.code());
         for (String flag : new String[] {"--workers", "--host", "--port", "--backlog", "--runtime-dir",
                 "--worker-threads", "--max-body", "--keepalive-timeout", "--header-timeout", "--shutdown-timeout",
-                "--worker-jvm-opts", "--help", "--version"}) {
+                "--worker-jvm-opts", "--drain-timeout", "--boot-timeout", "--worker-timeout", "--restart-delay",
+                "--max-restarts", "--min-uptime", "--max-requests", "--max-requests-jitter", "--max-memory",
+                "--max-heap-after-gc", "--admin-port", "--admin-host", "--pid-file", "--help", "--version"}) {
             assertTrue(r.out().contains(flag), flag + " in --help:\n" + r.out());
         }
         assertTrue(r.out().contains("default: 8080"), r.out());
+        assertFalse(r.err().contains("WARN"), "help renders cleanly: " + r.err());
+        for (String sub : new String[] {"status", "reload", "scale", "dump", "stop"}) {
+            CliIT.Result h = run(sub, "--help");
+            assertEquals(0, h.code(), sub + ": " + h.err());
+            assertFalse(h.err().contains("WARN"), sub + " help renders cleanly: " + h.err());
+        }
     }
 
     @Test

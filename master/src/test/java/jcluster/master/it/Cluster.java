@@ -39,7 +39,11 @@ final class Cluster implements AutoCloseable {
 
     /** Starts a master with these flags (plus --port and --runtime-dir) and waits until it logs "ready". */
     static Cluster start(String... flags) throws IOException {
-        Cluster c = launch(flags);
+        return awaitReady(launch(flags));
+    }
+
+    /** Waits until the master logs "ready"; if it does not, stops it and fails. */
+    private static Cluster awaitReady(Cluster c) {
         try {
             c.awaitLog("ready: ", READY_TIMEOUT);
             c.workerPids();
@@ -52,26 +56,12 @@ final class Cluster implements AutoCloseable {
 
     /** Starts a master on this port and runtime directory and waits until it is ready. */
     static Cluster startAt(int port, Path runtime, String... flags) throws IOException {
-        Cluster c = launch(port, runtime, flags);
-        try {
-            c.awaitLog("ready: ", READY_TIMEOUT);
-        } catch (AssertionError | RuntimeException e) {
-            c.close();
-            throw e;
-        }
-        return c;
+        return awaitReady(launch(port, runtime, flags));
     }
 
     /** Starts a master from another copy of the jar and waits until it is ready. */
     static Cluster startWithJar(Path jar, String... flags) throws IOException {
-        Cluster c = launch(jar, freePort(), Files.createTempDirectory("jcluster-it").resolve("run"), flags);
-        try {
-            c.awaitLog("ready: ", READY_TIMEOUT);
-        } catch (AssertionError | RuntimeException e) {
-            c.close();
-            throw e;
-        }
-        return c;
+        return awaitReady(launch(jar, freePort(), Files.createTempDirectory("jcluster-it").resolve("run"), flags));
     }
 
     /** Starts a master without waiting for it. */

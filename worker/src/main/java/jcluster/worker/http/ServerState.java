@@ -2,6 +2,22 @@ package jcluster.worker.http;
 
 /** What the HTTP path needs to know of the worker around it. */
 public interface ServerState {
+    /** Counts nothing and never drains: for requests that are not clients' (the self-probe). */
+    ServerState UNCOUNTED = new ServerState() {
+        @Override
+        public boolean draining() {
+            return false;
+        }
+
+        @Override
+        public void requestServed() {
+        }
+
+        @Override
+        public void inFlight(int delta) {
+        }
+    };
+
     /** True once the worker drains: responses then say {@code Connection: close}. */
     boolean draining();
 
