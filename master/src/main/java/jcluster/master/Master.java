@@ -71,6 +71,8 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
     private int newestGeneration = 1;
     private int nextId = 1;
     private long noSpawnBeforeNanos;
+    /** A manageWorkers is already scheduled for the end of the respawn delay. */
+    private boolean spawnScheduled;
     private boolean reloading;
     private boolean reloadQueued;
     /** How the last reload ended, for status: "generation N complete" or "generation N aborted: why". */
@@ -424,7 +426,14 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         if (plan.spawn() > 0) {
             long wait = noSpawnBeforeNanos - System.nanoTime();
             if (wait > 0) {
-                loop.schedule(this::manageWorkers, wait, TimeUnit.NANOSECONDS);
+                // every heartbeat calls us meanwhile: one wake-up at the end of the delay is enough
+                if (!spawnScheduled) {
+                    spawnScheduled = true;
+                    loop.schedule(() -> {
+                        spawnScheduled = false;
+                        manageWorkers();
+                    }, wait, TimeUnit.NANOSECONDS);
+                }
             } else {
                 for (int i = 0; i < plan.spawn(); i++) {
                     spawn();
