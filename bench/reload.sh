@@ -17,11 +17,9 @@ INTERVAL=${INTERVAL:-0}
 CONNS=${CONNS:-64}
 JAR=master/target/master.jar
 
-if ! command -v wrk >/dev/null || ! command -v bc >/dev/null; then
-    echo "installing wrk and bc from apt..." >&2
-    SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
-    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq wrk bc >/dev/null
-fi
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+need wrk bc
 [ -f "$JAR" ] || mvn -B -q package -DskipTests
 
 tmp=$(mktemp -d)

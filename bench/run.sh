@@ -19,11 +19,9 @@ JAR=master/target/master.jar
 # the baseline JVM gets the flags the master gives its workers by default
 JVM_OPTS=${JVM_OPTS:-"-XX:+UseSerialGC -Xmx256m -XX:+ExitOnOutOfMemoryError"}
 
-if ! command -v wrk >/dev/null; then
-    echo "installing wrk from apt..." >&2
-    SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
-    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq wrk >/dev/null
-fi
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+need wrk
 [ -f "$JAR" ] || mvn -B -q package -DskipTests
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
