@@ -78,6 +78,8 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
     /** How the last reload ended, for status: "generation N complete" or "generation N aborted: why". */
     private String lastReload;
     private boolean announcedReady;
+    /** The orderly exit ran to its end; read by the shutdown hook's thread. */
+    private volatile boolean cleanedUp;
     private long accepted;
     private long handedOff;
     private long redispatched;
@@ -96,6 +98,14 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
     int run() {
         group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("master-loop"), EpollIoHandler.newFactory());
         loop = group.next();
+        // Everything runs on this one thread: if it ever ends before the master is done (an Error, a jar
+        // overwritten in place under the running JVM), exit non-zero so a supervisor restarts the server, instead
+        // of lingering with the port and no arbiter. The shutdown hook still kills the workers.
+        loop.terminationFuture().addListener(f -> {
+            if (exit.complete(Main.EXIT_FAILURE)) {
+                System.err.println("master: the event loop thread ended unexpectedly (" + f.cause() + "); exiting");
+            }
+        });
         try {
             acceptor = Acceptor.bind(loop, options.host, options.port, options.backlog, this);
             Path dir = options.runtimeDir != null ? options.runtimeDir : RuntimeDir.defaultFor(options.port);
@@ -690,12 +700,13 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         }
         runtimeDir.remove();
         PidFile.remove(options.pidFile);
+        cleanedUp = true;
         exit.complete(exitCode);
     }
 
     /** Runs if the JVM exits another way (an unexpected signal): no worker and no socket file outlives us. */
     private void emergencyCleanup() {
-        if (exit.isDone()) {
+        if (cleanedUp) {
             return;
         }
         for (WorkerProcess w : List.copyOf(workers)) {
