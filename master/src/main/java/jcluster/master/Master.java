@@ -98,14 +98,6 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
     int run() {
         group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("master-loop"), EpollIoHandler.newFactory());
         loop = group.next();
-        // Everything runs on this one thread: if it ever ends before the master is done (an Error, a jar
-        // overwritten in place under the running JVM), exit non-zero so a supervisor restarts the server, instead
-        // of lingering with the port and no arbiter. The shutdown hook still kills the workers.
-        loop.terminationFuture().addListener(f -> {
-            if (exit.complete(Main.EXIT_FAILURE)) {
-                System.err.println("master: the event loop thread ended unexpectedly (" + f.cause() + "); exiting");
-            }
-        });
         try {
             acceptor = Acceptor.bind(loop, options.host, options.port, options.backlog, this);
             Path dir = options.runtimeDir != null ? options.runtimeDir : RuntimeDir.defaultFor(options.port);
@@ -132,6 +124,14 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             throw e;
         }
+        // Everything runs on this one thread: if it ever ends before the master is done (an Error, a jar
+        // overwritten in place under the running JVM), exit non-zero so a supervisor restarts the server, instead
+        // of lingering with the port and no arbiter. The shutdown hook still kills the workers.
+        loop.terminationFuture().addListener(f -> {
+            if (exit.complete(Main.EXIT_FAILURE)) {
+                System.err.println("master: the event loop thread ended unexpectedly (" + f.cause() + "); exiting");
+            }
+        });
         launcher = new WorkerLauncher(options, runtimeDir.handoffSocket());
         Runtime.getRuntime().addShutdownHook(new Thread(this::emergencyCleanup, "master-exit"));
         Signals.install(loop, this::onSignal);
@@ -307,10 +307,10 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
             case STATS -> {
                 w.heartbeat(f.stats());
                 maybeRecycle(w);
-                if (w.state == WorkerProcess.State.SUSPECT) {
+                // back in time, unless it already timed out: then it is replaced whatever it does now
+                if (w.state == WorkerProcess.State.SUSPECT && w.dumpRequestedNanos == 0) {
                     log.info("{} answers again; giving it connections", w);
                     w.state = WorkerProcess.State.READY;
-                    w.dumpRequestedNanos = 0;
                     dispatcher.add(w);
                     dispatchWaiting();
                 }
@@ -379,10 +379,11 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         for (WorkerProcess w : List.copyOf(workers)) {
             switch (w.state) {
                 case STARTING -> {
-                    if (now - w.spawnedNanos > options.bootTimeout.toNanos()) {
+                    if (!w.killed && now - w.spawnedNanos > options.bootTimeout.toNanos()) {
                         log.error("{} not ready within {} ms; killing it{}", w, options.bootTimeout.toMillis(),
                                 lastLines(w));
                         // not kill(): this death is the worker's failure, counted as such
+                        w.killed = true;
                         w.process.destroyForcibly();
                     }
                 }
@@ -403,13 +404,14 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
                         w.retiring = true;
                         timeouts++;
                         Posix.signal(w.pid(), Signal.SIGQUIT);
-                    } else if (w.dumpRequestedNanos != 0 && now - w.dumpRequestedNanos > DUMP_GRACE.toNanos()) {
+                    } else if (!w.killed && w.dumpRequestedNanos != 0
+                            && now - w.dumpRequestedNanos > DUMP_GRACE.toNanos()) {
                         kill(w);
                     }
                 }
                 case DRAINING -> {
                     long limit = (state == State.STOPPING ? options.shutdownTimeout : options.drainTimeout).toNanos();
-                    if (now - w.drainStartedNanos > limit && w.process.isAlive()) {
+                    if (!w.killed && now - w.drainStartedNanos > limit && w.process.isAlive()) {
                         log.warn("{} still busy {} ms after it was told to drain; killing it", w, limit / 1_000_000);
                         kill(w);
                     }
@@ -540,6 +542,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
 
     private void kill(WorkerProcess w) {
         w.retiring = true;
+        w.killed = true;
         w.process.destroyForcibly();
     }
 

@@ -45,6 +45,8 @@ final class WorkerProcess {
     long readyNanos;
     long lastHeartbeatNanos;
     long drainStartedNanos;
+    /** SIGKILL was sent: its exit is on the way, nothing more to do to it. */
+    boolean killed;
     /** When SIGQUIT was sent for a thread dump, or 0. */
     long dumpRequestedNanos;
     WorkerStats stats;
