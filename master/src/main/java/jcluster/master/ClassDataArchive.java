@@ -36,6 +36,7 @@ final class ClassDataArchive {
     private volatile String trainingFor;
     private volatile String failedFor;
     private volatile Process training;
+    private volatile boolean stopped;
 
     private ClassDataArchive(String javaBinary, List<String> jvmOptions, Path jar, Path cacheDir) {
         this.javaBinary = javaBinary;
@@ -88,6 +89,7 @@ final class ClassDataArchive {
 
     /** Ends a training run still going (the master is exiting): it is a child of the master like the workers. */
     void stop() {
+        stopped = true;
         Process p = training;
         if (p != null) {
             p.destroyForcibly();
@@ -128,7 +130,9 @@ final class ClassDataArchive {
                     Files.size(archive) >> 20);
         } catch (IOException | RuntimeException e) {
             failedFor = key;
-            log.warn("no class-data archive for workers ({}); they start without one", e.getMessage());
+            if (!stopped) {
+                log.warn("no class-data archive for workers ({}); they start without one", e.getMessage());
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
