@@ -6,6 +6,7 @@
 #   bench/reload.sh                      # 2 workers, 10 reloads back to back, wrk -t1 -c64
 #   INTERVAL=3 bench/reload.sh           # one reload every 3 s instead (the run lasts RELOADS x INTERVAL + 2 s)
 #   WORKERS=4 RELOADS=5 bench/reload.sh
+#   WORKER_JVM_OPTS='-XX:+UseSerialGC -Xmx256m -XX:TieredStopAtLevel=1' bench/reload.sh   # other worker JVM flags
 #
 # Installs wrk (and bc) from apt if missing. Writes bench/results/reload-back-to-back.txt or reload-every-Ns.txt.
 set -euo pipefail
@@ -24,7 +25,9 @@ need wrk bc
 
 tmp=$(mktemp -d)
 PORT=$((20000 + RANDOM % 20000))
-java -jar "$JAR" --workers="$WORKERS" --port="$PORT" --runtime-dir="$tmp/run" >"$tmp/cluster.log" 2>&1 &
+extra=()
+[ -n "${WORKER_JVM_OPTS:-}" ] && extra+=("--worker-jvm-opts=$WORKER_JVM_OPTS")
+java -jar "$JAR" --workers="$WORKERS" --port="$PORT" --runtime-dir="$tmp/run" "${extra[@]}" >"$tmp/cluster.log" 2>&1 &
 MASTER=$!
 trap 'kill -TERM $MASTER 2>/dev/null; wait $MASTER 2>/dev/null; rm -rf "$tmp"' EXIT
 for _ in $(seq 1 300); do grep -q "ready: " "$tmp/cluster.log" && break; sleep 0.1; done
