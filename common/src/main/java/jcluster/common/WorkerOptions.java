@@ -13,7 +13,13 @@ import java.util.Map;
  * user can read, and not on the command line, which everyone can.
  */
 public record WorkerOptions(int id, Path socket, int threads, int maxBody, int maxHeaderSize, int maxInitialLine,
-                            long keepAliveTimeoutMillis, long headerTimeoutMillis, long shutdownTimeoutMillis) {
+                            long keepAliveTimeoutMillis, long headerTimeoutMillis, long shutdownTimeoutMillis,
+                            App app, int blockingThreads, int blockingQueue) {
+
+    /** What the worker serves: an app jar and/or class (none: the built-in app), and a static directory. */
+    public record App(Path jar, String className, Path staticDir) {
+        public static final App DEFAULT = new App(null, null, null);
+    }
 
     public static final String SECRET_ENV = "JCLUSTER_WORKER_SECRET";
 
@@ -28,6 +34,11 @@ public record WorkerOptions(int id, Path socket, int threads, int maxBody, int m
         args.add("--keepalive-timeout-ms=" + keepAliveTimeoutMillis);
         args.add("--header-timeout-ms=" + headerTimeoutMillis);
         args.add("--shutdown-timeout-ms=" + shutdownTimeoutMillis);
+        args.add("--app-jar=" + (app.jar() == null ? "" : app.jar()));
+        args.add("--app=" + (app.className() == null ? "" : app.className()));
+        args.add("--static=" + (app.staticDir() == null ? "" : app.staticDir()));
+        args.add("--blocking-threads=" + blockingThreads);
+        args.add("--blocking-queue=" + blockingQueue);
         return args;
     }
 
@@ -44,11 +55,21 @@ public record WorkerOptions(int id, Path socket, int threads, int maxBody, int m
                 Integer.parseInt(take(m, "id")), Path.of(take(m, "socket")), Integer.parseInt(take(m, "threads")),
                 Integer.parseInt(take(m, "max-body")), Integer.parseInt(take(m, "max-header-size")),
                 Integer.parseInt(take(m, "max-initial-line")), Long.parseLong(take(m, "keepalive-timeout-ms")),
-                Long.parseLong(take(m, "header-timeout-ms")), Long.parseLong(take(m, "shutdown-timeout-ms")));
+                Long.parseLong(take(m, "header-timeout-ms")), Long.parseLong(take(m, "shutdown-timeout-ms")),
+                new App(optionalPath(take(m, "app-jar")), optional(take(m, "app")), optionalPath(take(m, "static"))),
+                Integer.parseInt(take(m, "blocking-threads")), Integer.parseInt(take(m, "blocking-queue")));
         if (!m.isEmpty()) {
             throw new IllegalArgumentException("unknown worker arguments: " + m.keySet());
         }
         return o;
+    }
+
+    private static String optional(String v) {
+        return v.isEmpty() ? null : v;
+    }
+
+    private static Path optionalPath(String v) {
+        return v.isEmpty() ? null : Path.of(v);
     }
 
     private static String take(Map<String, String> m, String key) {

@@ -27,6 +27,8 @@ public final class Main implements Callable<Integer> {
     public static final int EXIT_USAGE = 2;
     /** Workers kept dying (before READY or before --min-uptime), so the master gave up instead of respawning. */
     public static final int EXIT_WORKERS_FAIL_TO_BOOT = 3;
+    /** The app could not be loaded: a bad --app-jar or --app, or its constructor or start threw. */
+    public static final int EXIT_APP_LOAD_FAILED = 4;
 
     @Mixin
     MasterOptions options = new MasterOptions();
@@ -56,6 +58,11 @@ public final class Main implements Callable<Integer> {
     @Override
     public Integer call() {
         validate();
+        String app = AppCheck.problem(options.appJar, options.appClass);
+        if (app != null) {
+            spec.commandLine().getErr().println("master: cannot load the app: " + app);
+            return EXIT_APP_LOAD_FAILED;
+        }
         Logging.init("master");
         return new Master(options).run();
     }
@@ -79,6 +86,14 @@ public final class Main implements Callable<Integer> {
         range("--max-requests", options.maxRequests, 0, Long.MAX_VALUE / 2);
         range("--max-requests-jitter", options.maxRequestsJitter, 0, Long.MAX_VALUE / 2);
         range("--max-heap-after-gc", options.maxHeapAfterGc, 0, 100);
+        range("--blocking-threads", options.blockingThreads, 1, 1024);
+        range("--blocking-queue", options.blockingQueue, 0, 1_000_000);
+        if (options.staticDir != null && !java.nio.file.Files.isDirectory(options.staticDir)) {
+            throw new ParameterException(spec.commandLine(), "--static " + options.staticDir + " is not a directory");
+        }
+        if (options.appClass != null && options.appClass.isBlank()) {
+            throw new ParameterException(spec.commandLine(), "--app must name a class");
+        }
         for (var d : new Object[][] {{"--keepalive-timeout", options.keepAliveTimeout},
                 {"--header-timeout", options.headerTimeout}, {"--drain-timeout", options.drainTimeout},
                 {"--boot-timeout", options.bootTimeout}, {"--worker-timeout", options.workerTimeout}}) {

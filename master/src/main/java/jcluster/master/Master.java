@@ -9,6 +9,7 @@ import io.netty.channel.unix.FileDescriptor;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import jcluster.common.Frame;
 import jcluster.common.MessageType;
+import jcluster.worker.WorkerMain;
 import jnr.constants.platform.Signal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -352,6 +353,11 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         }
         if (expected) {
             log.info("{} {}", w, how);
+        } else if (code == WorkerMain.EXIT_APP_LOAD_FAILED && !failedReload) {
+            // respawning cannot fix the app: halt, as gunicorn does on APP_LOAD_ERROR
+            log.error("cannot load the app: {}; stopping", appLoadError(w));
+            stop("the app failed to load", Main.EXIT_APP_LOAD_FAILED);
+            return;
         } else if (failedReload) {
             log.error("{} {} before it was ready; reload to generation {} aborted, the workers serving now stay{}",
                     w, how, newestGeneration, lastLines(w));
@@ -555,6 +561,13 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
             log.info("reload requested during a reload: queued until generation {} is complete", generation);
             return;
         }
+        String app = AppCheck.problem(options.appJar, options.appClass);
+        if (app != null) {
+            log.error("reload refused, the workers serving now stay: cannot load the app: {}", app);
+            lastReload = "refused: " + app;
+            reloadQueued = false;
+            return;
+        }
         reloading = true;
         generation = ++newestGeneration;
         log.info("reloading: generation {} replaces the running workers one at a time", generation);
@@ -600,6 +613,18 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
             orphans.forEach(this::dispatch);
             flushAll();
         }
+    }
+
+    /** The reason a worker gave for {@link WorkerMain#EXIT_APP_LOAD_FAILED}, from its last output. */
+    private static String appLoadError(WorkerProcess w) {
+        List<String> tail = w.output.tail();
+        for (int i = tail.size() - 1; i >= 0; i--) {
+            int at = tail.get(i).indexOf(WorkerMain.APP_LOAD_FAILED);
+            if (at >= 0) {
+                return tail.get(i).substring(at + WorkerMain.APP_LOAD_FAILED.length());
+            }
+        }
+        return w + " exited with code " + WorkerMain.EXIT_APP_LOAD_FAILED;
     }
 
     private static String lastLines(WorkerProcess w) {

@@ -29,6 +29,30 @@ final class MasterOptions {
             description = "Event loop threads per worker (default: ${DEFAULT-VALUE}).")
     int workerThreads = 1;
 
+    @Option(names = "--app-jar", paramLabel = "JAR",
+            description = "Serve the app in this jar: its jcluster.app.Handler found through ServiceLoader, or the "
+                    + "class --app names. Read again by every new worker, so a reload deploys a new jar.")
+    Path appJar;
+
+    @Option(names = "--app", paramLabel = "CLASS",
+            description = "The app's jcluster.app.Handler class (in --app-jar, or on the class path).")
+    String appClass;
+
+    @Option(names = "--static", paramLabel = "DIR",
+            description = "Serve the files under DIR for GET and HEAD (sendfile, ETag, ranges); other requests go "
+                    + "to the app.")
+    Path staticDir;
+
+    @Option(names = "--blocking-threads", paramLabel = "N",
+            description = "Threads per worker for blocking work (handlers marked blocking, offloaded tasks) "
+                    + "(default: ${DEFAULT-VALUE}).")
+    int blockingThreads = 16;
+
+    @Option(names = "--blocking-queue", paramLabel = "N",
+            description = "Blocking tasks a worker queues when its threads are busy; past it requests get 503 with "
+                    + "Retry-After (default: ${DEFAULT-VALUE}).")
+    int blockingQueue = 64;
+
     @Option(names = "--max-body", paramLabel = "SIZE", converter = Units.SizeConverter.class,
             description = "Largest request body; larger gets 413 (default: 1m; suffixes k, m, g).")
     long maxBody = 1 << 20;

@@ -60,7 +60,9 @@ final class WorkerLauncher {
                 MAX_HEADER_SIZE, MAX_INITIAL_LINE, options.keepAliveTimeout.toMillis(),
                 options.headerTimeout.toMillis(),
                 // the worker's own deadline is a backstop for when the master is gone; the master's acts first
-                Math.max(options.drainTimeout.toMillis(), options.shutdownTimeout.toMillis()));
+                Math.max(options.drainTimeout.toMillis(), options.shutdownTimeout.toMillis()),
+                new WorkerOptions.App(absolute(options.appJar), options.appClass, absolute(options.staticDir)),
+                options.blockingThreads, options.blockingQueue);
         List<String> cmd = new ArrayList<>();
         cmd.add(javaBinary());
         cmd.addAll(jvmOptions);
@@ -79,6 +81,10 @@ final class WorkerLauncher {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         pb.environment().put(WorkerOptions.SECRET_ENV, HexFormat.of().formatHex(secret));
         return new WorkerProcess(id, generation, secret, pb.start());
+    }
+
+    private static Path absolute(Path p) {
+        return p == null ? null : p.toAbsolutePath();
     }
 
     private static String javaBinary() {

@@ -10,6 +10,8 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import jcluster.common.Logging;
+import jcluster.app.AppContext;
+import jcluster.worker.http.BlockingPool;
 import jcluster.worker.http.HttpInitializer;
 import jcluster.worker.http.ServerState;
 
@@ -50,9 +52,9 @@ public final class BenchServer {
             public void inFlight(int delta) {
             }
         };
-        DefaultApp.WorkerInfo info = new DefaultApp.WorkerInfo() {
+        AppContext info = new AppContext() {
             @Override
-            public int id() {
+            public int workerId() {
                 return 0;
             }
 
@@ -72,7 +74,10 @@ public final class BenchServer {
             }
         };
         // the same limits the master gives workers by default
-        HttpInitializer http = new HttpInitializer(new DefaultApp(info), state, 1 << 20, 8192, 8192, 5000, 10000);
+        DefaultApp app = new DefaultApp();
+        app.start(info);
+        HttpInitializer http = new HttpInitializer(app, null, state, new BlockingPool(16, 64, null), 1 << 20, 8192,
+                8192, 5000, 10000);
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads, EpollIoHandler.newFactory());
         Channel server = new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
                 .option(ChannelOption.SO_BACKLOG, 1024)

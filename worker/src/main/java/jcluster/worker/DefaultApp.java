@@ -2,144 +2,118 @@ package jcluster.worker;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.QueryStringDecoder;
-import jcluster.worker.http.HttpApp;
-import jcluster.worker.http.Responses;
+import jcluster.app.AppContext;
+import jcluster.app.Handler;
+import jcluster.app.Request;
+import jcluster.app.Response;
 
 import java.nio.charset.StandardCharsets;
-import java.util.List;
-import java.util.Map;
 
 /**
- * The app a worker serves when the user names none.
+ * The app a worker serves when the user names none, written on the public app API like any user's app.
  * <ul>
  *   <li>{@code GET /}: a short hello</li>
  *   <li>{@code GET /health}: 200</li>
  *   <li>{@code GET /worker}: JSON with worker id, pid, ppid, uptime, open connections, requests served</li>
  *   <li>{@code POST /} or {@code /echo}: the request body back (chunked if it came chunked);
  *   {@code GET /echo}: the request headers, one per line</li>
- *   <li>{@code GET /compute?ms=N}: burns N ms of CPU (at most 10 s) on the event loop, to show a blocked worker</li>
+ *   <li>{@code GET /compute?ms=N}: burns N ms of CPU (at most 10 s) on the event loop, to show a blocked worker;
+ *   with {@code &offload=1} on the blocking pool instead, so the worker's other connections go on</li>
  * </ul>
  */
-public final class DefaultApp implements HttpApp {
+public final class DefaultApp implements Handler {
     public static final int MAX_COMPUTE_MILLIS = 10_000;
+    private static final String TEXT = "text/plain; charset=utf-8";
+    // one direct buffer shared by every hello: the hot path copies nothing
     private static final ByteBuf HELLO = Unpooled.unreleasableBuffer(
             Unpooled.directBuffer().writeBytes("Hello, world!\n".getBytes(StandardCharsets.US_ASCII)));
-    private static final String TEXT = HttpHeaderValues.TEXT_PLAIN + "; charset=utf-8";
 
-    private final WorkerInfo info;
+    private AppContext context;
 
-    public DefaultApp(WorkerInfo info) {
-        this.info = info;
-    }
-
-    /** The figures {@code /worker} reports. */
-    public interface WorkerInfo {
-        int id();
-
-        long uptimeMillis();
-
-        int openConnections();
-
-        long requestsServed();
+    @Override
+    public void start(AppContext context) {
+        this.context = context;
     }
 
     @Override
-    public FullHttpResponse handle(FullHttpRequest req) {
-        QueryStringDecoder uri = new QueryStringDecoder(req.uri());
-        String path = uri.path();
-        HttpMethod m = req.method();
-        boolean get = m == HttpMethod.GET || m == HttpMethod.HEAD;
-        switch (path) {
+    public Response handle(Request req) {
+        String m = req.method();
+        boolean get = m.equals("GET") || m.equals("HEAD");
+        switch (req.path()) {
             case "/":
                 if (get) {
-                    return hello();
+                    return Response.of(200).contentType(TEXT).body(HELLO.duplicate());
                 }
-                return m == HttpMethod.POST ? echoBody(req) : notAllowed("GET, HEAD, POST");
+                return m.equals("POST") ? echoBody(req) : notAllowed("GET, HEAD, POST");
             case "/health":
-                return get ? Responses.text(HttpResponseStatus.OK, "ok\n") : notAllowed("GET, HEAD");
+                return get ? Response.text("ok\n") : notAllowed("GET, HEAD");
             case "/worker":
                 return get ? workerJson() : notAllowed("GET, HEAD");
             case "/echo":
                 if (get) {
                     return echoHeaders(req);
                 }
-                return m == HttpMethod.POST ? echoBody(req) : notAllowed("GET, HEAD, POST");
+                return m.equals("POST") ? echoBody(req) : notAllowed("GET, HEAD, POST");
             case "/compute":
-                return get ? compute(uri.parameters()) : notAllowed("GET, HEAD");
+                return get ? compute(req) : notAllowed("GET, HEAD");
             default:
-                return Responses.text(HttpResponseStatus.NOT_FOUND, "404 Not Found\n");
+                return Response.text(404, "404 Not Found\n");
         }
     }
 
-    private static FullHttpResponse hello() {
-        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
-                HELLO.duplicate());
-        r.headers().set(HttpHeaderNames.CONTENT_TYPE, TEXT);
-        return r;
-    }
-
-    private FullHttpResponse workerJson() {
+    private Response workerJson() {
         ProcessHandle self = ProcessHandle.current();
         long ppid = self.parent().map(ProcessHandle::pid).orElse(-1L);
-        String json = "{\"id\":" + info.id() + ",\"pid\":" + self.pid() + ",\"ppid\":" + ppid
-                + ",\"uptimeMs\":" + info.uptimeMillis() + ",\"connections\":" + info.openConnections()
-                + ",\"requests\":" + info.requestsServed() + "}\n";
-        FullHttpResponse r = Responses.text(HttpResponseStatus.OK, json);
-        r.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
-        return r;
+        String json = "{\"id\":" + context.workerId() + ",\"pid\":" + self.pid() + ",\"ppid\":" + ppid
+                + ",\"uptimeMs\":" + context.uptimeMillis() + ",\"connections\":" + context.openConnections()
+                + ",\"requests\":" + context.requestsServed() + "}\n";
+        return Response.of(200).body(json.getBytes(StandardCharsets.UTF_8), "application/json");
     }
 
-    private static FullHttpResponse echoBody(FullHttpRequest req) {
-        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
-                req.content().retain());
-        String type = req.headers().get(HttpHeaderNames.CONTENT_TYPE);
-        r.headers().set(HttpHeaderNames.CONTENT_TYPE, type != null ? type : HttpHeaderValues.APPLICATION_OCTET_STREAM);
-        if (HttpUtil.isTransferEncodingChunked(req)) {
-            HttpUtil.setTransferEncodingChunked(r, true);
-        }
-        return r;
+    private static Response echoBody(Request req) {
+        String type = req.header("content-type");
+        Response r = Response.of(200).body(req.body(), type != null ? type : "application/octet-stream");
+        return req.chunked() ? r.header("transfer-encoding", "chunked") : r;
     }
 
-    private static FullHttpResponse echoHeaders(FullHttpRequest req) {
+    private static Response echoHeaders(Request req) {
         StringBuilder sb = new StringBuilder();
-        for (Map.Entry<String, String> e : req.headers()) {
-            sb.append(e.getKey()).append(": ").append(e.getValue()).append('\n');
+        for (String name : req.headerNames()) {
+            for (String value : req.headers(name)) {
+                sb.append(name).append(": ").append(value).append('\n');
+            }
         }
-        return Responses.text(HttpResponseStatus.OK, sb.toString());
+        return Response.text(sb.toString());
     }
 
-    private static FullHttpResponse compute(Map<String, List<String>> params) {
+    private static Response compute(Request req) {
         long ms;
         try {
-            ms = Long.parseLong(params.getOrDefault("ms", List.of("100")).get(0));
+            String v = req.param("ms");
+            ms = v == null ? 100 : Long.parseLong(v);
         } catch (NumberFormatException e) {
-            return Responses.text(HttpResponseStatus.BAD_REQUEST, "ms must be a whole number of milliseconds\n");
+            return Response.text(400, "ms must be a whole number of milliseconds\n");
         }
         if (ms < 0) {
-            return Responses.text(HttpResponseStatus.BAD_REQUEST, "ms must not be negative\n");
+            return Response.text(400, "ms must not be negative\n");
         }
-        ms = Math.min(ms, MAX_COMPUTE_MILLIS);
+        long capped = Math.min(ms, MAX_COMPUTE_MILLIS);
+        if ("1".equals(req.param("offload"))) {
+            return req.offload(() -> burn(capped, "on the blocking pool"));
+        }
+        return burn(capped, "on the event loop");
+    }
+
+    private static Response burn(long ms, String where) {
         long end = System.nanoTime() + ms * 1_000_000;
         long x = 0;
         while (System.nanoTime() < end) {
             x += Long.numberOfTrailingZeros(x + end);
         }
-        return Responses.text(HttpResponseStatus.OK, "computed " + ms + " ms (" + (x & 1) + ")\n");
+        return Response.text("computed " + ms + " ms " + where + " (" + (x & 1) + ")\n");
     }
 
-    private static FullHttpResponse notAllowed(String allow) {
-        FullHttpResponse r = Responses.text(HttpResponseStatus.METHOD_NOT_ALLOWED, "405 Method Not Allowed\n");
-        r.headers().set(HttpHeaderNames.ALLOW, allow);
-        return r;
+    private static Response notAllowed(String allow) {
+        return Response.text(405, "405 Method Not Allowed\n").header("allow", allow);
     }
 }

@@ -20,6 +20,12 @@ import jcluster.common.FrameCodec;
 import jcluster.common.MessageType;
 import jcluster.common.WorkerOptions;
 import jcluster.common.WorkerStats;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import jcluster.app.AppContext;
+import jcluster.app.Handler;
+import jcluster.app.PipelineHook;
+import jcluster.worker.http.BlockingPool;
 import jcluster.worker.http.HttpInitializer;
 import jcluster.worker.http.ServerState;
 import org.slf4j.Logger;
@@ -36,6 +42,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * One worker process: connects its two sockets to the master (frames on one, connection fds on the other), serves
@@ -48,10 +55,11 @@ import java.util.concurrent.atomic.LongAdder;
  *   the number of connections cut in the log). STOP exits at once.</li>
  * </ul>
  */
-final class Worker implements ServerState, DefaultApp.WorkerInfo {
+final class Worker implements ServerState, AppContext {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
     private static final long HEARTBEAT_MILLIS = 500;
     private static final String PROBE = "GET /health HTTP/1.1\r\nHost: self-probe\r\n\r\n";
+    private static final long PROBE_TIMEOUT_MILLIS = 10_000;
     private static final long PAGE_SIZE = 4096;
 
     private final WorkerOptions options;
@@ -63,6 +71,7 @@ final class Worker implements ServerState, DefaultApp.WorkerInfo {
     private final CompletableFuture<Integer> exit = new CompletableFuture<>();
     private volatile boolean draining;
     private EventLoopGroup group;
+    private BlockingPool pool;
     private Channel control;
 
     Worker(WorkerOptions options, byte[] secret) {
@@ -71,13 +80,35 @@ final class Worker implements ServerState, DefaultApp.WorkerInfo {
     }
 
     int run() {
-        group = new MultiThreadIoEventLoopGroup(options.threads(), EpollIoHandler.newFactory());
+        AppLoader.Loaded loaded;
+        Handler handler;
         try {
-            DefaultApp app = new DefaultApp(this);
-            HttpInitializer http = new HttpInitializer(app, this, options.maxBody(),
+            loaded = AppLoader.load(options.app());
+            handler = serving(loaded.handler(), options.app().staticDir());
+            handler.start(this);
+        } catch (AppLoader.AppLoadException e) {
+            log.error(WorkerMain.APP_LOAD_FAILED + "{}", e.getMessage());
+            return WorkerMain.EXIT_APP_LOAD_FAILED;
+        } catch (Exception | LinkageError e) {
+            log.error(WorkerMain.APP_LOAD_FAILED + "its start threw {}", AppLoader.describe(e));
+            return WorkerMain.EXIT_APP_LOAD_FAILED;
+        }
+        ClassLoader appLoader = loaded.loader();
+        pool = new BlockingPool(options.blockingThreads(), options.blockingQueue(), appLoader);
+        group = new MultiThreadIoEventLoopGroup(options.threads(), new DefaultThreadFactory("loop") {
+            @Override
+            protected Thread newThread(Runnable r, String name) {
+                Thread t = super.newThread(r, name);
+                // libraries the app uses look up their providers through the thread's context class loader
+                t.setContextClassLoader(appLoader);
+                return t;
+            }
+        }, EpollIoHandler.newFactory());
+        try {
+            HttpInitializer http = new HttpInitializer(handler, hook(loaded.handler()), this, pool, options.maxBody(),
                     options.maxInitialLine(), options.maxHeaderSize(), options.keepAliveTimeoutMillis(),
                     options.headerTimeoutMillis());
-            selfProbe(app);
+            selfProbe(http);
             DomainSocketAddress master = new DomainSocketAddress(options.socket().toFile());
             control = new Bootstrap().group(group).channel(EpollDomainSocketChannel.class)
                     .handler(new ChannelInitializer<Channel>() {
@@ -100,8 +131,8 @@ final class Worker implements ServerState, DefaultApp.WorkerInfo {
             control.writeAndFlush(Frame.of(MessageType.READY));
             control.eventLoop().scheduleAtFixedRate(new Heartbeat(), HEARTBEAT_MILLIS, HEARTBEAT_MILLIS,
                     TimeUnit.MILLISECONDS);
-            log.info("worker {} up in {} ms, {} event loop thread(s)", options.id(),
-                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos), options.threads());
+            log.info("worker {} up in {} ms serving {}, {} event loop thread(s)", options.id(),
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos), loaded.name(), options.threads());
         } catch (Exception e) {
             log.error("worker {} could not start: {}", options.id(), e.toString());
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
@@ -109,7 +140,29 @@ final class Worker implements ServerState, DefaultApp.WorkerInfo {
         }
         int code = exit.join();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(2, TimeUnit.SECONDS);
+        try {
+            pool.shutdown(1000);
+            handler.stop();
+        } catch (Exception e) {
+            log.warn("the app failed to stop: {}", AppLoader.describe(e));
+        }
         return code;
+    }
+
+    /** The app, behind the static files if there are any. */
+    private static Handler serving(Handler app, Path staticDir) throws AppLoader.AppLoadException {
+        if (staticDir == null) {
+            return app;
+        }
+        try {
+            return new StaticFiles(staticDir.toRealPath(), app);
+        } catch (IOException e) {
+            throw new AppLoader.AppLoadException("static directory " + staticDir + ": " + e.getMessage());
+        }
+    }
+
+    private static PipelineHook hook(Handler app) {
+        return app instanceof PipelineHook h ? h : null;
     }
 
     /**
@@ -118,11 +171,15 @@ final class Worker implements ServerState, DefaultApp.WorkerInfo {
      * through the self-probe), then exits 0 so the JVM can write the archive.
      */
     static int train() {
-        WorkerOptions o = new WorkerOptions(0, Path.of("/nonexistent"), 1, 1 << 20, 8192, 8192, 5000, 10000, 1000);
+        WorkerOptions o = new WorkerOptions(0, Path.of("/nonexistent"), 1, 1 << 20, 8192, 8192, 5000, 10000, 1000,
+                WorkerOptions.App.DEFAULT, 1, 1);
         Worker w = new Worker(o, new byte[Frame.SECRET_LENGTH]);
         EventLoopGroup g = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         try {
-            w.selfProbe(new DefaultApp(w));
+            DefaultApp app = new DefaultApp();
+            app.start(w);
+            w.selfProbe(new HttpInitializer(app, null, ServerState.UNCOUNTED, new BlockingPool(1, 1, null), 1 << 20,
+                    8192, 8192, 5000, 10000));
             for (Channel ch : new Channel[] {new EpollDomainSocketChannel(), new io.netty.channel.epoll.EpollSocketChannel()}) {
                 g.next().register(ch).syncUninterruptibly();
                 ch.close().syncUninterruptibly();
@@ -143,17 +200,20 @@ final class Worker implements ServerState, DefaultApp.WorkerInfo {
      * Runs one request through the same pipeline and app the connections get, in memory, before READY: a worker
      * whose app cannot answer must not be given connections (a reload then keeps the old workers).
      */
-    private void selfProbe(DefaultApp app) {
+    private void selfProbe(HttpInitializer http) {
         EmbeddedChannel ch = new EmbeddedChannel();
-        new HttpInitializer(app, ServerState.UNCOUNTED, options.maxBody(), options.maxInitialLine(), options.maxHeaderSize(),
-                options.keepAliveTimeoutMillis(), options.headerTimeoutMillis()).init(ch);
+        http.init(ch, ServerState.UNCOUNTED);
         ch.writeInbound(Unpooled.copiedBuffer(PROBE, StandardCharsets.US_ASCII));
-        ByteBuf out = ch.readOutbound();
-        String head = out == null ? "" : out.toString(StandardCharsets.US_ASCII);
-        ch.finishAndReleaseAll();
-        if (out != null) {
-            out.release();
+        // a blocking app answers from its pool: its response lands on the channel's (manual) loop
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(PROBE_TIMEOUT_MILLIS);
+        Object out;
+        while ((out = ch.readOutbound()) == null && System.nanoTime() < deadline) {
+            ch.runPendingTasks();
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
         }
+        String head = out instanceof ByteBuf b ? b.toString(StandardCharsets.US_ASCII) : "";
+        ReferenceCountUtil.release(out);
+        ch.finishAndReleaseAll();
         if (!head.startsWith("HTTP/1.1 ") || head.length() < 12 || head.charAt(9) == '5') {
             throw new IllegalStateException("self-probe GET /health failed: "
                     + (head.isEmpty() ? "no response" : head.lines().findFirst().orElse("")));
@@ -289,7 +349,7 @@ final class Worker implements ServerState, DefaultApp.WorkerInfo {
     }
 
     @Override
-    public int id() {
+    public int workerId() {
         return options.id();
     }
 

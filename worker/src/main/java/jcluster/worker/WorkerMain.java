@@ -11,6 +11,10 @@ public final class WorkerMain {
     public static final int EXIT_BAD_ARGUMENTS = 2;
     /** The worker could not reach the master or start its event loop. */
     public static final int EXIT_BOOT_FAILED = 3;
+    /** The app could not be loaded or started (bad jar, class, constructor, static directory): never respawned. */
+    public static final int EXIT_APP_LOAD_FAILED = 4;
+    /** How the worker's log line explaining {@link #EXIT_APP_LOAD_FAILED} begins; the master quotes the rest. */
+    public static final String APP_LOAD_FAILED = "app failed to load: ";
 
     private WorkerMain() {
     }

@@ -3,21 +3,28 @@ package jcluster.worker.http;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpResponseEncoder;
+import jcluster.app.Handler;
+import jcluster.app.PipelineHook;
 
-/** Builds the HTTP/1.1 pipeline of a connection. */
+/** Builds the HTTP/1.1 pipeline of a connection, with the handler names {@link PipelineHook} documents. */
 public final class HttpInitializer {
-    private final HttpApp app;
+    private final Handler app;
+    private final PipelineHook hook;
     private final ServerState server;
+    private final BlockingPool pool;
     private final int maxBody;
     private final int maxInitialLine;
     private final int maxHeaderSize;
     private final long keepAliveMillis;
     private final long headerMillis;
 
-    public HttpInitializer(HttpApp app, ServerState server, int maxBody, int maxInitialLine, int maxHeaderSize,
+    /** {@code hook}: the app's own pipeline changes, or null. */
+    public HttpInitializer(Handler app, PipelineHook hook, ServerState server, BlockingPool pool, int maxBody, int maxInitialLine, int maxHeaderSize,
                            long keepAliveMillis, long headerMillis) {
         this.app = app;
+        this.hook = hook;
         this.server = server;
+        this.pool = pool;
         this.maxBody = maxBody;
         this.maxInitialLine = maxInitialLine;
         this.maxHeaderSize = maxHeaderSize;
@@ -26,14 +33,22 @@ public final class HttpInitializer {
     }
 
     public void init(Channel ch) {
+        init(ch, server);
+    }
+
+    /** Builds the pipeline with {@code server} in place of the worker's state (the self-probe counts nothing). */
+    public void init(Channel ch, ServerState server) {
         Exchange exchange = new Exchange(server);
-        ch.pipeline().addLast(
-                new ConnectionTimeouts(exchange, keepAliveMillis, headerMillis),
-                new StrictRequestDecoder(maxInitialLine, maxHeaderSize),
-                new HttpResponseEncoder(),
-                new RequestGuard(exchange, maxBody),
-                new RequestAggregator(exchange, maxBody),
-                new HttpServerHandler(exchange, app, server));
+        ch.pipeline()
+                .addLast(PipelineHook.TIMEOUTS, new ConnectionTimeouts(exchange, keepAliveMillis, headerMillis))
+                .addLast(PipelineHook.DECODER, new StrictRequestDecoder(maxInitialLine, maxHeaderSize))
+                .addLast(PipelineHook.ENCODER, new HttpResponseEncoder())
+                .addLast(PipelineHook.GUARD, new RequestGuard(exchange, maxBody))
+                .addLast(PipelineHook.AGGREGATOR, new RequestAggregator(exchange, maxBody))
+                .addLast(PipelineHook.APP, new HttpServerHandler(exchange, app, server, pool));
+        if (hook != null) {
+            hook.configure(ch.pipeline());
+        }
     }
 
     /** Drain one connection: close it if idle, else once its current response is written. Call on its loop. */

@@ -1,13 +1,19 @@
 package jcluster.worker.http;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.DefaultFileRegion;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.PrematureChannelClosureException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpChunkedInput;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -15,63 +21,188 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.stream.ChunkedStream;
+import io.netty.handler.stream.ChunkedWriteHandler;
+import io.netty.util.ReferenceCountUtil;
+import jcluster.app.Handler;
+import jcluster.app.PipelineHook;
+import jcluster.app.Response;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.util.ArrayDeque;
+
 /**
  * Last handler of a connection: runs the app on each complete request and frames its response (Date,
- * Content-Length, Connection, HEAD). Responses are written as they are made and flushed once per read, so
- * pipelined and back-to-back requests share a syscall. An app that throws costs its request a 500, not the worker.
+ * Content-Length or chunked, Connection, HEAD). Responses made on the loop are written as they are made and flushed
+ * once per read, so pipelined and back-to-back requests share a syscall. A response that completes later (the
+ * blocking pool) holds back the requests behind it, which wait here with reading paused, so responses keep the
+ * order of their requests. An app that throws costs its request a 500, not the worker.
  */
-final class HttpServerHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+final class HttpServerHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(HttpServerHandler.class);
+    private static final String CHUNKED_WRITER = "chunked-writer";
 
     private final Exchange exchange;
-    private final HttpApp app;
+    private final Handler app;
     private final ServerState server;
+    private final BlockingPool pool;
+    private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>(2);
+    /** The request being answered, until its response is written. */
+    private FullHttpRequest current;
     private boolean unflushed;
 
-    HttpServerHandler(Exchange exchange, HttpApp app, ServerState server) {
+    HttpServerHandler(Exchange exchange, Handler app, ServerState server, BlockingPool pool) {
         this.exchange = exchange;
         this.app = app;
         this.server = server;
+        this.pool = pool;
     }
 
     @Override
-    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
-        FullHttpResponse res;
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof FullHttpRequest req)) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        if (current != null) {
+            waiting.add(req);
+            ctx.channel().config().setAutoRead(false);
+            return;
+        }
+        serve(ctx, req, false);
+    }
+
+    private void serve(ChannelHandlerContext ctx, FullHttpRequest req, boolean flushNow) {
+        current = req;
+        AppRequest request = new AppRequest(req, ctx.channel(), pool);
+        Response res;
         try {
-            res = app.handle(req);
-        } catch (RuntimeException | Error e) {
-            log.error("app failed on {} {}", req.method(), req.uri(), e);
-            res = Responses.text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "500 Internal Server Error\n");
+            res = app.isBlocking() ? request.offload(() -> app.handle(request)) : app.handle(request);
+        } catch (Throwable e) {
+            res = failed(req, e);
+        }
+        settle(ctx, req, res, flushNow);
+    }
+
+    /** Writes {@code res} now, or once it completes if it completes later. */
+    private void settle(ChannelHandlerContext ctx, FullHttpRequest req, Response res, boolean flushNow) {
+        if (res == null) {
+            res = failed(req, new NullPointerException("the handler returned no response"));
+        }
+        if (res.body() instanceof Response.Later later) {
+            later.stage().whenComplete((r, e) -> ctx.executor().execute(() -> {
+                settle(ctx, req, e != null ? failed(req, e) : r, true);
+                serveWaiting(ctx);
+            }));
+            return;
+        }
+        respond(ctx, req, res, flushNow);
+    }
+
+    private static Response failed(FullHttpRequest req, Throwable e) {
+        if (e instanceof VirtualMachineError fatal) {
+            throw fatal;
+        }
+        if (e instanceof java.util.concurrent.CompletionException && e.getCause() != null) {
+            e = e.getCause();
+        }
+        log.error("app failed on {} {}", req.method(), req.uri(), e);
+        return Response.text(500, "500 Internal Server Error\n");
+    }
+
+    private void respond(ChannelHandlerContext ctx, FullHttpRequest req, Response res, boolean flushNow) {
+        current = null;
+        if (!ctx.channel().isActive()) {
+            // the client left while the app worked; the exchange already wrote its request off
+            release(res);
+            req.release();
+            return;
         }
         boolean keepAlive = HttpUtil.isKeepAlive(req) && !exchange.closeAfterResponse && !server.draining();
+        boolean head = req.method() == HttpMethod.HEAD;
+        HttpVersion version = req.protocolVersion();
+        req.release();
         HttpHeaders h = res.headers();
         h.set(HttpHeaderNames.DATE, Responses.date());
-        if (!HttpUtil.isTransferEncodingChunked(res)) {
-            h.setInt(HttpHeaderNames.CONTENT_LENGTH, res.content().readableBytes());
-        }
         if (!keepAlive) {
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        } else if (req.protocolVersion() == HttpVersion.HTTP_1_0) {
+        } else if (version == HttpVersion.HTTP_1_0) {
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
-        if (req.method() == HttpMethod.HEAD) {
-            // same headers as GET, no body (RFC 9110 §9.3.2)
-            res.content().release();
-            res = res.replace(Unpooled.EMPTY_BUFFER);
-            HttpUtil.setTransferEncodingChunked(res, false);
+        HttpResponseStatus status = HttpResponseStatus.valueOf(res.status());
+        ChannelFuture last;
+        if (res.body() instanceof Response.Bytes bytes) {
+            ByteBuf content = bytes.content();
+            int code = res.status();
+            if (code < 200 || code == 204 || code == 304) {
+                // never a body, nor a length for one (RFC 9110 §8.6, §15.3.5, §15.4.5)
+                content.release();
+                content = Unpooled.EMPTY_BUFFER;
+                h.remove(HttpHeaderNames.CONTENT_LENGTH);
+                h.remove(HttpHeaderNames.TRANSFER_ENCODING);
+            } else if (!h.containsValue(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED, true)) {
+                h.setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
+            }
+            if (head) {
+                // same headers as GET, no body (RFC 9110 §9.3.2); a chunked body has no length to announce
+                content.release();
+                content = Unpooled.EMPTY_BUFFER;
+                h.remove(HttpHeaderNames.TRANSFER_ENCODING);
+            }
+            last = ctx.write(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content, h,
+                    EmptyHttpHeaders.INSTANCE), keepAlive ? ctx.voidPromise() : ctx.newPromise());
+        } else if (res.body() instanceof Response.FileRange file) {
+            h.remove(HttpHeaderNames.TRANSFER_ENCODING);
+            h.set(HttpHeaderNames.CONTENT_LENGTH, file.length());
+            ctx.write(new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, h), ctx.voidPromise());
+            if (!head && file.length() > 0) {
+                ctx.write(new DefaultFileRegion(file.path().toFile(), file.offset(), file.length()),
+                        ctx.voidPromise());
+            }
+            last = ctx.write(LastHttpContent.EMPTY_LAST_CONTENT, keepAlive ? ctx.voidPromise() : ctx.newPromise());
+        } else {
+            Response.Stream stream = (Response.Stream) res.body();
+            h.remove(HttpHeaderNames.CONTENT_LENGTH);
+            if (head) {
+                closeQuietly(stream);
+                h.remove(HttpHeaderNames.TRANSFER_ENCODING);
+                last = ctx.write(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER, h,
+                        EmptyHttpHeaders.INSTANCE), keepAlive ? ctx.voidPromise() : ctx.newPromise());
+            } else {
+                if (ctx.pipeline().get(CHUNKED_WRITER) == null) {
+                    ctx.pipeline().addBefore(PipelineHook.APP, CHUNKED_WRITER, new ChunkedWriteHandler());
+                }
+                h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+                ctx.write(new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, h), ctx.voidPromise());
+                last = ctx.write(new HttpChunkedInput(new ChunkedStream(stream.in())), ctx.newPromise());
+            }
         }
         server.requestServed();
         exchange.responseDone();
-        if (keepAlive) {
-            ctx.write(res, ctx.voidPromise());
-            unflushed = true;
-        } else {
+        if (!keepAlive) {
             exchange.closeAfterResponse = true;
-            ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+            last.addListener(ChannelFutureListener.CLOSE);
+            releaseWaiting();
+            ctx.flush();
             unflushed = false;
+        } else if (flushNow) {
+            ctx.flush();
+        } else {
+            unflushed = true;
+        }
+    }
+
+    /** After a later response: answers the requests that arrived meanwhile, then reads again. */
+    private void serveWaiting(ChannelHandlerContext ctx) {
+        FullHttpRequest next;
+        while (current == null && (next = waiting.poll()) != null) {
+            serve(ctx, next, true);
+        }
+        if (current == null && ctx.channel().isActive() && !ctx.channel().config().isAutoRead()) {
+            ctx.channel().config().setAutoRead(true);
         }
     }
 
@@ -87,19 +218,50 @@ final class HttpServerHandler extends SimpleChannelInboundHandler<FullHttpReques
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
         if (evt instanceof ChannelInputShutdownEvent) {
-            // The client half-closed: it still reads. Everything it sent has been answered (the app runs inline),
-            // so finish writing and close.
-            unflushed = false;
-            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            // The client half-closed: it still reads. Answer what it sent, then close.
+            exchange.closeAfterResponse = true;
+            if (current == null && waiting.isEmpty()) {
+                unflushed = false;
+                ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            }
             return;
         }
         super.userEventTriggered(ctx, evt);
     }
 
     @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        releaseWaiting();
+        super.channelInactive(ctx);
+    }
+
+    private void releaseWaiting() {
+        FullHttpRequest r;
+        while ((r = waiting.poll()) != null) {
+            r.release();
+        }
+    }
+
+    private static void release(Response res) {
+        if (res.body() instanceof Response.Bytes b) {
+            ReferenceCountUtil.release(b.content());
+        } else if (res.body() instanceof Response.Stream s) {
+            closeQuietly(s);
+        }
+    }
+
+    private static void closeQuietly(Response.Stream s) {
+        try {
+            s.in().close();
+        } catch (IOException e) {
+            log.debug("closing a response stream: {}", e.toString());
+        }
+    }
+
+    @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         // Resets, broken pipes and hanging up mid-body are a client's right; anything else is worth a line. The connection ends either way.
-        if (!(cause instanceof java.io.IOException) && !(cause instanceof PrematureChannelClosureException)) {
+        if (!(cause instanceof IOException) && !(cause instanceof PrematureChannelClosureException)) {
             log.warn("closing connection after unexpected error", cause);
         }
         ctx.close();

@@ -13,7 +13,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 
-/** Building blocks for responses: the cached {@code Date} value and plain-text error responses. */
+/** The cached {@code Date} value and the server's own error responses. */
 public final class Responses {
     private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
 
@@ -37,8 +37,7 @@ public final class Responses {
         return d.value;
     }
 
-    /** A plain-text response, {@code Content-Length} set. */
-    public static FullHttpResponse text(HttpResponseStatus status, String body) {
+    private static FullHttpResponse text(HttpResponseStatus status, String body) {
         FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
                 Unpooled.wrappedBuffer(body.getBytes(StandardCharsets.UTF_8)));
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.TEXT_PLAIN + "; charset=utf-8");

@@ -1,0 +1,161 @@
+package jcluster.app;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * What a handler answers: a status, headers and a body of bytes, a stream or a file. The server adds
+ * {@code Date}, {@code Content-Length} (or chunked framing for a stream) and {@code Connection}, and leaves the
+ * body out for {@code HEAD}.
+ * <pre>{@code
+ * return Response.text("hello\n");
+ * return Response.of(201).header("Location", "/items/7").body(json, "application/json");
+ * return Response.of(200).file(Path.of("/srv/report.pdf"));
+ * }</pre>
+ */
+public final class Response {
+    private static final String TEXT = "text/plain; charset=utf-8";
+
+    /** The forms a body takes; a server reads them, a handler uses the builder methods. */
+    public sealed interface Body permits Bytes, Stream, FileRange, Later {
+    }
+
+    /** Bytes in memory; the server releases the buffer once written. */
+    public record Bytes(ByteBuf content) implements Body {
+    }
+
+    /** Read to its end and sent chunked, then closed. */
+    public record Stream(InputStream in) implements Body {
+    }
+
+    /** {@code length} bytes of a file from {@code offset}, sent with {@code sendfile}. */
+    public record FileRange(Path path, long offset, long length) implements Body {
+    }
+
+    /** A response that completes later (from another thread, or the blocking pool). */
+    public record Later(CompletionStage<Response> stage) implements Body {
+    }
+
+    private int status;
+    private final HttpHeaders headers = new DefaultHttpHeaders();
+    private Body body = new Bytes(Unpooled.EMPTY_BUFFER);
+
+    private Response(int status) {
+        this.status = status;
+    }
+
+    /** A response with this status and, until set, no body. */
+    public static Response of(int status) {
+        return new Response(checked(status));
+    }
+
+    /** 200 with a plain-text UTF-8 body. */
+    public static Response text(String text) {
+        return text(200, text);
+    }
+
+    /** A plain-text UTF-8 body with this status. */
+    public static Response text(int status, String text) {
+        return of(status).body(text.getBytes(StandardCharsets.UTF_8), TEXT);
+    }
+
+    /** A response that another thread completes; a failed stage becomes a 500. */
+    public static Response later(CompletionStage<Response> stage) {
+        Response r = new Response(200);
+        r.body = new Later(Objects.requireNonNull(stage));
+        return r;
+    }
+
+    /** Sets the status. */
+    public Response status(int status) {
+        this.status = checked(status);
+        return this;
+    }
+
+    /** Adds a header (names and values are checked: no CR, LF or other invalid bytes). */
+    public Response header(String name, String value) {
+        headers.add(name, value);
+        return this;
+    }
+
+    /** Sets the {@code Content-Type}. */
+    public Response contentType(String type) {
+        headers.set("content-type", type);
+        return this;
+    }
+
+    /** A body of bytes (not copied: do not change the array afterwards). */
+    public Response body(byte[] bytes) {
+        return body(Unpooled.wrappedBuffer(bytes));
+    }
+
+    /** A body of bytes with its {@code Content-Type}. */
+    public Response body(byte[] bytes, String contentType) {
+        return contentType(contentType).body(bytes);
+    }
+
+    /** A body as a Netty buffer, for handlers that build their own: the server takes ownership and releases it. */
+    public Response body(ByteBuf content) {
+        releaseBody();
+        this.body = new Bytes(Objects.requireNonNull(content));
+        return this;
+    }
+
+    /** A body read from a stream as it is sent (chunked), closed at the end or when the client goes away. */
+    public Response body(InputStream in) {
+        releaseBody();
+        this.body = new Stream(Objects.requireNonNull(in));
+        return this;
+    }
+
+    /** The whole file as the body, sent with {@code sendfile}; its length is read now. */
+    public Response file(Path path) throws IOException {
+        return file(path, 0, Files.size(path));
+    }
+
+    /** Part of a file as the body, sent with {@code sendfile}. */
+    public Response file(Path path, long offset, long length) {
+        if (offset < 0 || length < 0) {
+            throw new IllegalArgumentException("offset and length must not be negative");
+        }
+        releaseBody();
+        this.body = new FileRange(Objects.requireNonNull(path), offset, length);
+        return this;
+    }
+
+    public int status() {
+        return status;
+    }
+
+    /** The headers set so far; changeable. */
+    public HttpHeaders headers() {
+        return headers;
+    }
+
+    public Body body() {
+        return body;
+    }
+
+    private static int checked(int status) {
+        if (status < 100 || status > 999) {
+            throw new IllegalArgumentException("status must have three digits, got " + status);
+        }
+        return status;
+    }
+
+    private void releaseBody() {
+        if (body instanceof Bytes b) {
+            b.content().release();
+        }
+    }
+}

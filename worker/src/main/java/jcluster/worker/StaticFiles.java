@@ -1,0 +1,302 @@
+package jcluster.worker;
+
+import jcluster.app.AppContext;
+import jcluster.app.Handler;
+import jcluster.app.Request;
+import jcluster.app.Response;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * {@code --static DIR}: answers {@code GET} and {@code HEAD} for the regular files under DIR (with {@code sendfile}),
+ * and hands everything else to the app: other methods, and paths that name no file (a directory included: there is
+ * no directory index). Nothing outside DIR is ever served: a path with a {@code ..} or {@code .} segment (encoded or
+ * not), a NUL or a bad percent-escape gets 400, and a file that resolves (through symbolic links) outside DIR gets
+ * 404. Supports {@code ETag}/{@code If-None-Match}, {@code Last-Modified}/{@code If-Modified-Since}, and a single
+ * byte {@code Range} (206, 416) with {@code If-Range}.
+ */
+final class StaticFiles implements Handler {
+    private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
+    private static final String DEFAULT_TYPE = "application/octet-stream";
+    private static final Map<String, String> TYPES = Map.ofEntries(
+            Map.entry("html", "text/html; charset=utf-8"), Map.entry("htm", "text/html; charset=utf-8"),
+            Map.entry("css", "text/css; charset=utf-8"), Map.entry("js", "text/javascript; charset=utf-8"),
+            Map.entry("mjs", "text/javascript; charset=utf-8"), Map.entry("json", "application/json"),
+            Map.entry("txt", "text/plain; charset=utf-8"), Map.entry("md", "text/markdown; charset=utf-8"),
+            Map.entry("csv", "text/csv; charset=utf-8"), Map.entry("xml", "application/xml"),
+            Map.entry("svg", "image/svg+xml"), Map.entry("png", "image/png"), Map.entry("jpg", "image/jpeg"),
+            Map.entry("jpeg", "image/jpeg"), Map.entry("gif", "image/gif"), Map.entry("webp", "image/webp"),
+            Map.entry("avif", "image/avif"), Map.entry("ico", "image/x-icon"), Map.entry("pdf", "application/pdf"),
+            Map.entry("wasm", "application/wasm"), Map.entry("woff", "font/woff"), Map.entry("woff2", "font/woff2"),
+            Map.entry("mp4", "video/mp4"), Map.entry("webm", "video/webm"), Map.entry("mp3", "audio/mpeg"),
+            Map.entry("zip", "application/zip"), Map.entry("gz", "application/gzip"),
+            Map.entry("tar", "application/x-tar"), Map.entry("bin", DEFAULT_TYPE));
+
+    private final Path root;
+    private final Handler app;
+
+    /** {@code root} must be a real path (no symbolic links): what files resolve to is compared with it. */
+    StaticFiles(Path root, Handler app) {
+        this.root = root;
+        this.app = app;
+    }
+
+    @Override
+    public Response handle(Request req) throws Exception {
+        String m = req.method();
+        if (!m.equals("GET") && !m.equals("HEAD")) {
+            return next(req);
+        }
+        String rel = relativePath(req.uri());
+        if (rel == null) {
+            return Response.text(400, "400 Bad Request\n");
+        }
+        Path file = root.resolve(rel);
+        BasicFileAttributes attrs;
+        Path real;
+        try {
+            real = file.toRealPath();
+            attrs = Files.readAttributes(real, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            return next(req);
+        } catch (IOException e) {
+            // a path through a non-directory, a name too long, a loop of links: nothing to serve
+            return next(req);
+        }
+        if (!real.startsWith(root)) {
+            return Response.text(404, "404 Not Found\n");
+        }
+        if (!attrs.isRegularFile()) {
+            return next(req);
+        }
+        if (!Files.isReadable(real)) {
+            return Response.text(403, "403 Forbidden\n");
+        }
+        return serve(req, real, attrs.size(), attrs.lastModifiedTime().toInstant().getEpochSecond());
+    }
+
+    private Response next(Request req) throws Exception {
+        return app.isBlocking() ? req.offload(() -> app.handle(req)) : app.handle(req);
+    }
+
+    private static Response serve(Request req, Path file, long size, long mtime) {
+        String etag = "\"" + Long.toHexString(mtime) + "-" + Long.toHexString(size) + "\"";
+        String lastModified = HTTP_DATE.format(Instant.ofEpochSecond(mtime));
+        Response r = Response.of(200).header("etag", etag).header("last-modified", lastModified)
+                .header("accept-ranges", "bytes");
+        if (notModified(req, etag, mtime)) {
+            return r.status(304);
+        }
+        r.contentType(contentType(file));
+        String range = req.header("range");
+        if (range != null && req.method().equals("GET") && ifRangeHolds(req.header("if-range"), etag, mtime)) {
+            long[] span = byteRange(range, size);
+            if (span == UNSATISFIABLE) {
+                return Response.text(416, "416 Range Not Satisfiable\n").header("content-range", "bytes */" + size);
+            }
+            if (span != null) {
+                return r.status(206).header("content-range", "bytes " + span[0] + "-" + span[1] + "/" + size)
+                        .file(file, span[0], span[1] - span[0] + 1);
+            }
+        }
+        return r.file(file, 0, size);
+    }
+
+    /** RFC 9110 §13.2.2: If-None-Match decides when present; If-Modified-Since only otherwise. */
+    static boolean notModified(Request req, String etag, long mtime) {
+        String inm = req.header("if-none-match");
+        if (inm != null) {
+            for (String tag : inm.split(",")) {
+                String t = tag.trim();
+                if (t.equals("*") || weakEquals(t, etag)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+        Long since = httpDate(req.header("if-modified-since"));
+        return since != null && mtime <= since;
+    }
+
+    private static boolean weakEquals(String a, String b) {
+        return (a.startsWith("W/") ? a.substring(2) : a).equals(b.startsWith("W/") ? b.substring(2) : b);
+    }
+
+    /** If-Range: the range applies only if the validator still matches (strongly, for an entity tag). */
+    static boolean ifRangeHolds(String ifRange, String etag, long mtime) {
+        if (ifRange == null) {
+            return true;
+        }
+        String v = ifRange.trim();
+        if (v.startsWith("\"") || v.startsWith("W/")) {
+            return v.equals(etag);
+        }
+        Long date = httpDate(v);
+        return date != null && date == mtime;
+    }
+
+    private static Long httpDate(String value) {
+        if (value == null) {
+            return null;
+        }
+        try {
+            return ZonedDateTime.parse(value.trim(), DateTimeFormatter.RFC_1123_DATE_TIME).toEpochSecond();
+        } catch (DateTimeParseException e) {
+            return null;
+        }
+    }
+
+    static final long[] UNSATISFIABLE = new long[0];
+
+    /**
+     * The first and last byte of a single {@code bytes=} range over {@code size} bytes; null to ignore the header
+     * (malformed, another unit, or several ranges: RFC 9110 lets a server answer 200 with the whole file);
+     * {@link #UNSATISFIABLE} for a range wholly past the end.
+     */
+    static long[] byteRange(String header, long size) {
+        String h = header.trim();
+        if (!h.regionMatches(true, 0, "bytes=", 0, 6) || h.indexOf(',') >= 0) {
+            return null;
+        }
+        String spec = h.substring(6).trim();
+        int dash = spec.indexOf('-');
+        if (dash < 0) {
+            return null;
+        }
+        String a = spec.substring(0, dash).trim();
+        String b = spec.substring(dash + 1).trim();
+        try {
+            if (a.isEmpty()) {
+                long suffix = digits(b);
+                if (suffix == 0 || size == 0) {
+                    return UNSATISFIABLE;
+                }
+                return new long[] {Math.max(0, size - suffix), size - 1};
+            }
+            long first = digits(a);
+            long last = b.isEmpty() ? size - 1 : digits(b);
+            if (last < first) {
+                return null;
+            }
+            if (first >= size) {
+                return UNSATISFIABLE;
+            }
+            return new long[] {first, Math.min(last, size - 1)};
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    private static long digits(String s) {
+        if (s.isEmpty() || s.length() > 18 || !s.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw new NumberFormatException(s);
+        }
+        return Long.parseLong(s);
+    }
+
+    /**
+     * The request path as a relative file path, percent-decoded, or null if it must be refused: a bad escape, a NUL,
+     * a backslash, or a {@code .} or {@code ..} segment in any spelling. Empty segments ({@code //}) are dropped.
+     */
+    static String relativePath(String uri) {
+        int end = uri.length();
+        for (int i = 0; i < uri.length(); i++) {
+            char c = uri.charAt(i);
+            if (c == '?' || c == '#') {
+                end = i;
+                break;
+            }
+        }
+        String raw = uri.substring(0, end);
+        if (!raw.startsWith("/")) {
+            return null;
+        }
+        String path;
+        try {
+            path = percentDecode(raw);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+        StringBuilder rel = new StringBuilder();
+        for (String seg : path.split("/")) {
+            if (seg.isEmpty()) {
+                continue;
+            }
+            if (seg.equals(".") || seg.equals("..") || seg.indexOf('\0') >= 0 || seg.indexOf('\\') >= 0) {
+                return null;
+            }
+            if (rel.length() > 0) {
+                rel.append('/');
+            }
+            rel.append(seg);
+        }
+        return rel.toString();
+    }
+
+    private static String percentDecode(String s) {
+        if (s.indexOf('%') < 0) {
+            return s;
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '%') {
+                if (i + 2 >= s.length()) {
+                    throw new IllegalArgumentException("truncated escape");
+                }
+                int hi = Character.digit(s.charAt(i + 1), 16);
+                int lo = Character.digit(s.charAt(i + 2), 16);
+                if (hi < 0 || lo < 0) {
+                    throw new IllegalArgumentException("bad escape");
+                }
+                out.write(hi << 4 | lo);
+                i += 2;
+            } else {
+                out.write(c);
+            }
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(out.toByteArray())).toString();
+        } catch (CharacterCodingException e) {
+            throw new IllegalArgumentException("not UTF-8");
+        }
+    }
+
+    static String contentType(Path file) {
+        String name = file.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        String type = dot < 0 ? null : TYPES.get(name.substring(dot + 1).toLowerCase(Locale.ROOT));
+        return type != null ? type : DEFAULT_TYPE;
+    }
+
+    @Override
+    public boolean isBlocking() {
+        return false;
+    }
+
+    @Override
+    public void start(AppContext context) throws Exception {
+        app.start(context);
+    }
+
+    @Override
+    public void stop() {
+        app.stop();
+    }
+}
