@@ -190,7 +190,7 @@ final class StaticFiles implements Handler {
                 return new long[] {Math.max(0, size - suffix), size - 1};
             }
             long first = digits(a);
-            long last = b.isEmpty() ? size - 1 : digits(b);
+            long last = b.isEmpty() ? Long.MAX_VALUE : digits(b);
             if (last < first) {
                 return null;
             }

@@ -21,6 +21,9 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 final class Cluster implements AutoCloseable {
     static final Path JAR = Path.of(System.getProperty("jcluster.jar", "target/master.jar")).toAbsolutePath();
+    /** The example app's jar, built before this module (see the root pom). */
+    static final Path EXAMPLE_JAR = Path.of(System.getProperty("jcluster.example.jar",
+            "../examples/hello-app/target/hello-app.jar")).toAbsolutePath();
     static final Duration READY_TIMEOUT = Duration.ofSeconds(30);
 
     final int port;

@@ -21,12 +21,21 @@ final class Load implements AutoCloseable {
     final AtomicLong ok = new AtomicLong();
     final List<String> failures = Collections.synchronizedList(new ArrayList<>());
     final Set<Long> pids = ConcurrentHashMap.newKeySet();
+    /** The distinct bodies seen, for a path other than /worker. */
+    final Set<String> bodies = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final List<Thread> threads = new ArrayList<>();
     private final int port;
+    private final String path;
 
+    /** Load on {@code /worker}, whose answers name the worker. */
     Load(int port, int clients) {
+        this(port, clients, "/worker");
+    }
+
+    Load(int port, int clients, String path) {
         this.port = port;
+        this.path = path;
         for (int i = 0; i < clients; i++) {
             Thread t = new Thread(this::client, "load-" + i);
             t.setDaemon(true);
@@ -40,13 +49,17 @@ final class Load implements AutoCloseable {
             int n = 1 + ThreadLocalRandom.current().nextInt(MAX_REQUESTS_PER_CONNECTION);
             try (Http h = new Http(port)) {
                 for (int i = 0; i < n && running.get(); i++) {
-                    Http.Response r = h.get("/worker");
+                    Http.Response r = h.get(path);
                     if (r.status() != 200) {
                         failures.add("status " + r.status());
                         break;
                     }
                     ok.incrementAndGet();
-                    pids.add(r.pid());
+                    if (path.equals("/worker")) {
+                        pids.add(r.pid());
+                    } else {
+                        bodies.add(r.text());
+                    }
                     if ("close".equals(r.header("connection"))) {
                         break;
                     }
