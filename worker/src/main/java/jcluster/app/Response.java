@@ -7,8 +7,8 @@ import io.netty.handler.codec.http.HttpHeaders;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
@@ -38,8 +38,8 @@ public final class Response {
     public record Stream(InputStream in) implements Body {
     }
 
-    /** {@code length} bytes of a file from {@code offset}, sent with {@code sendfile}. */
-    public record FileRange(Path path, long offset, long length) implements Body {
+    /** {@code length} bytes of an open file from {@code offset}, sent with {@code sendfile}; the server closes it. */
+    public record FileRange(FileChannel channel, long offset, long length) implements Body {
     }
 
     /** A response that completes later (from another thread, or the blocking pool). */
@@ -118,18 +118,29 @@ public final class Response {
         return this;
     }
 
-    /** The whole file as the body, sent with {@code sendfile}; its length is read now. */
+    /** The whole file as the body, sent with {@code sendfile}. The file is opened (and its length read) now. */
     public Response file(Path path) throws IOException {
-        return file(path, 0, Files.size(path));
+        FileChannel ch = FileChannel.open(path);
+        try {
+            return file(ch, 0, ch.size());
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
     }
 
-    /** Part of a file as the body, sent with {@code sendfile}. */
-    public Response file(Path path, long offset, long length) {
+    /** Part of a file as the body, sent with {@code sendfile}. The file is opened now. */
+    public Response file(Path path, long offset, long length) throws IOException {
+        return file(FileChannel.open(path), offset, length);
+    }
+
+    /** Part of an open file as the body, sent with {@code sendfile}; the server closes the channel when done. */
+    public Response file(FileChannel channel, long offset, long length) {
         if (offset < 0 || length < 0) {
             throw new IllegalArgumentException("offset and length must not be negative");
         }
         releaseBody();
-        this.body = new FileRange(Objects.requireNonNull(path), offset, length);
+        this.body = new FileRange(Objects.requireNonNull(channel), offset, length);
         return this;
     }
 
@@ -153,9 +164,19 @@ public final class Response {
         return status;
     }
 
-    private void releaseBody() {
-        if (body instanceof Bytes b) {
-            b.content().release();
+    /** Frees what the body holds (a buffer, an open file or stream); for a response that will not be sent. */
+    public void releaseBody() {
+        try {
+            if (body instanceof Bytes b) {
+                b.content().release();
+            } else if (body instanceof FileRange f) {
+                f.channel().close();
+            } else if (body instanceof Stream s) {
+                s.in().close();
+            }
+        } catch (IOException e) {
+            // closing a file or stream we only read: nothing to recover
         }
+        body = new Bytes(Unpooled.EMPTY_BUFFER);
     }
 }

@@ -10,10 +10,13 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -22,6 +25,7 @@ import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code --static DIR}: answers {@code GET} and {@code HEAD} for the regular files under DIR (with {@code sendfile}),
@@ -85,19 +89,22 @@ final class StaticFiles implements Handler {
         if (!attrs.isRegularFile()) {
             return next(req);
         }
-        if (!Files.isReadable(real)) {
+        try {
+            return serve(req, real, attrs.size(), attrs.lastModifiedTime().to(TimeUnit.SECONDS));
+        } catch (Forbidden e) {
             return Response.text(403, "403 Forbidden\n");
+        } catch (NoSuchFileException e) {
+            return next(req);
         }
-        return serve(req, real, attrs.size(), attrs.lastModifiedTime().toInstant().getEpochSecond());
     }
 
     private Response next(Request req) throws Exception {
         return app.isBlocking() ? req.offload(() -> app.handle(req)) : app.handle(req);
     }
 
-    private static Response serve(Request req, Path file, long size, long mtime) {
+    private Response serve(Request req, Path file, long size, long mtime) throws IOException {
         String etag = "\"" + Long.toHexString(mtime) + "-" + Long.toHexString(size) + "\"";
-        String lastModified = HTTP_DATE.format(Instant.ofEpochSecond(mtime));
+        String lastModified = httpDate(mtime);
         Response r = Response.of(200).header("etag", etag).header("last-modified", lastModified)
                 .header("accept-ranges", "bytes");
         if (notModified(req, etag, mtime)) {
@@ -112,10 +119,41 @@ final class StaticFiles implements Handler {
             }
             if (span != null) {
                 return r.status(206).header("content-range", "bytes " + span[0] + "-" + span[1] + "/" + size)
-                        .file(file, span[0], span[1] - span[0] + 1);
+                        .file(open(file), span[0], span[1] - span[0] + 1);
             }
         }
-        return r.file(file, 0, size);
+        return r.file(open(file), 0, size);
+    }
+
+    private static FileChannel open(Path file) throws IOException {
+        try {
+            // no symbolic link may have replaced the file since it was resolved
+            return FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+        } catch (AccessDeniedException e) {
+            throw new Forbidden();
+        }
+    }
+
+    /** The file exists but this process may not read it. */
+    private static final class Forbidden extends IOException {
+        Forbidden() {
+            super(null, null);
+        }
+    }
+
+    // Last-Modified for the file served last: formatting a date costs more than the rest of the headers
+    private volatile CachedDate lastDate = new CachedDate(Long.MIN_VALUE, "");
+
+    private record CachedDate(long epochSecond, String value) {
+    }
+
+    private String httpDate(long epochSecond) {
+        CachedDate d = lastDate;
+        if (d.epochSecond != epochSecond) {
+            d = new CachedDate(epochSecond, HTTP_DATE.format(Instant.ofEpochSecond(epochSecond)));
+            lastDate = d;
+        }
+        return d.value;
     }
 
     /** RFC 9110 §13.2.2: If-None-Match decides when present; If-Modified-Since only otherwise. */
