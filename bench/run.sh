@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Side-by-side benchmark: the cluster (N workers) against one Netty JVM with the same handler and N event loop
-# threads, keep-alive and Connection: close, interleaved over several rounds; prints medians and ratios.
+# The benchmark, in one run: this server (master + N workers) against a single Netty JVM with the same pipeline,
+# app and N event-loop threads, Node's cluster module with N workers, and nginx with N worker processes returning
+# the same body. wrk keep-alive and with `Connection: close`, interleaved over several rounds; medians of
+# requests/s and p50/p99 latency, socket errors, ratios. Then:
+#   - the blocked-worker run: one worker busy 5 s on /compute; meanwhile 20 new connections each make one GET /;
+#     how many took over 100 ms, here and on Node's cluster;
+#   - the footprint run: RSS of the master and each worker at idle and after the load; a worker's spawn-to-READY.
 #
-#   bench/run.sh                      # 2 workers, 3 rounds of 10 s per load
+#   bench/run.sh                      # 2 workers, 3 rounds of 10 s per server and load
 #   WORKERS=4 ROUNDS=5 DURATION=15 bench/run.sh
 #
-# Installs wrk from apt if it is missing. Writes bench/results/latest.txt.
+# Installs wrk and nginx from apt if they are missing (Node must be on the PATH). Writes bench/results/latest.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,19 +20,23 @@ DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-5}
 CONNS=${CONNS:-64}
 THREADS=${THREADS:-1}
+BLOCK_MS=${BLOCK_MS:-5000}
 JAR=master/target/master.jar
 # the baseline JVM gets the flags the master gives its workers by default
 JVM_OPTS=${JVM_OPTS:-"-XX:+UseSerialGC -Xmx256m -XX:+ExitOnOutOfMemoryError"}
+CLUSTER_FLAGS=${CLUSTER_FLAGS:-}
 
 # shellcheck source=bench/lib.sh
 . bench/lib.sh
-need wrk
+need wrk nginx curl
+command -v node >/dev/null || { echo "node is not on the PATH: install Node.js 18 or later" >&2; exit 1; }
 [ -f "$JAR" ] || mvn -B -q package -DskipTests
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
     || echo $((20000 + RANDOM % 20000)); }
 
 tmp=$(mktemp -d)
+chmod 755 "$tmp"
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
@@ -49,30 +58,73 @@ wait_http() { # port: wait until GET / answers 200
     exit 1
 }
 
+rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+# the cluster's worker pids, from its status command
+worker_pids() { java -jar "$JAR" status --json --runtime-dir="$tmp/run" | grep -o '"pid":[0-9]*' | tail -n +2 | cut -d: -f2; }
+
 CLUSTER_PORT=$(free_port)
-java -jar "$JAR" --workers="$WORKERS" --port="$CLUSTER_PORT" --runtime-dir="$tmp/run" >"$tmp/cluster.log" 2>&1 &
-pids+=($!)
+# shellcheck disable=SC2086
+java -jar "$JAR" --workers="$WORKERS" --port="$CLUSTER_PORT" --runtime-dir="$tmp/run" $CLUSTER_FLAGS \
+    >"$tmp/cluster.log" 2>&1 &
+MASTER=$!
+pids+=($MASTER)
 NETTY_PORT=$(free_port)
 # shellcheck disable=SC2086
 java $JVM_OPTS -cp "$JAR" jcluster.worker.BenchServer "$NETTY_PORT" "$WORKERS" >"$tmp/netty.log" 2>&1 &
 pids+=($!)
-wait_http "$CLUSTER_PORT"
-wait_http "$NETTY_PORT"
+NODE_PORT=$(free_port)
+node bench/node-cluster.js "$NODE_PORT" "$WORKERS" >"$tmp/node.log" 2>&1 &
+NODE=$!
+pids+=($NODE)
+NGINX_PORT=$(free_port)
+mkdir -p "$tmp/nginx"
+cat >"$tmp/nginx/nginx.conf" <<CONF
+daemon off;
+master_process on;
+worker_processes $WORKERS;
+pid $tmp/nginx/nginx.pid;
+error_log stderr warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    client_body_temp_path $tmp/nginx;
+    proxy_temp_path $tmp/nginx;
+    fastcgi_temp_path $tmp/nginx;
+    uwsgi_temp_path $tmp/nginx;
+    scgi_temp_path $tmp/nginx;
+    server {
+        listen 127.0.0.1:$NGINX_PORT;
+        location / { default_type "text/plain; charset=utf-8"; return 200 "Hello, world!\n"; }
+    }
+}
+CONF
+nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" >"$tmp/nginx.log" 2>&1 &
+pids+=($!)
+for p in "$CLUSTER_PORT" "$NETTY_PORT" "$NODE_PORT" "$NGINX_PORT"; do wait_http "$p"; done
 
-declare -A PORT=([cluster]=$CLUSTER_PORT [netty]=$NETTY_PORT)
+# footprint at idle, before any load
+sleep 2
+MASTER_RSS_IDLE=$(rss_kib "$MASTER")
+WORKER_RSS_IDLE=$(for w in $(worker_pids); do rss_kib "$w"; done | sort -n | tr '\n' ' ')
+
+declare -A PORT=([cluster]=$CLUSTER_PORT [netty]=$NETTY_PORT [node]=$NODE_PORT [nginx]=$NGINX_PORT)
 declare -A HEADER=([keepalive]="" [close]="Connection: close")
-SERVERS=(cluster netty)
+SERVERS=(cluster netty node nginx)
 LOADS=(keepalive close)
 
-run_wrk() { # server load seconds -> "rps p99ms errors"
+to_ms() { awk '{ v = $1; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } print v }'; }
+
+run_wrk() { # server load seconds -> "rps p50ms p99ms errors"
     local args=(-t"$THREADS" -c"$CONNS" -d"$3"s --latency)
     [ -n "${HEADER[$2]}" ] && args+=(-H "${HEADER[$2]}")
-    wrk "${args[@]}" "http://127.0.0.1:${PORT[$1]}/" | awk '
-        /Requests\/sec/ { rps = $2 }
-        /^ +99%/ { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } p99 = v }
-        /Socket errors/ { gsub(/,/, ""); e = $4 + $6 + $8 + $10 }
-        /Non-2xx/ { e += $NF }
-        END { printf "%.0f %.2f %d\n", rps, p99, e + 0 }'
+    wrk "${args[@]}" "http://127.0.0.1:${PORT[$1]}/" >"$tmp/wrk.out"
+    local rps p50 p99 errors
+    rps=$(awk '/Requests\/sec/ { print $2 }' "$tmp/wrk.out")
+    p50=$(awk '/^ +50%/ { print $2 }' "$tmp/wrk.out" | to_ms)
+    p99=$(awk '/^ +99%/ { print $2 }' "$tmp/wrk.out" | to_ms)
+    errors=$(awk '/Socket errors/ { gsub(/,/, ""); e = $4 + $6 + $8 + $10 } /Non-2xx/ { e += $NF } END { print e + 0 }' "$tmp/wrk.out")
+    printf '%.0f %.3f %.2f %d\n' "$rps" "$p50" "$p99" "$errors"
 }
 
 echo "warming up (${WARMUP}s per server and load)..." >&2
@@ -89,24 +141,67 @@ for r in $(seq 1 "$ROUNDS"); do
     done
 done
 
+# footprint after the load
+MASTER_RSS_LOAD=$(rss_kib "$MASTER")
+WORKER_RSS_LOAD=$(for w in $(worker_pids); do rss_kib "$w"; done | sort -n | tr '\n' ' ')
+NODE_RSS_LOAD=$(for w in $(pgrep -P "$NODE"); do rss_kib "$w"; done | sort -n | tr '\n' ' ')
+
+# spawn to READY: a reload starts fresh workers (from the class-data archive made at start)
+java -jar "$JAR" reload --runtime-dir="$tmp/run" >/dev/null
+for _ in $(seq 1 300); do grep -q "reload complete" "$tmp/cluster.log" && break; sleep 0.1; done
+READY_MS=$(grep 'gen 2) ready in' "$tmp/cluster.log" | sed 's/.*ready in \([0-9]*\) ms.*/\1/' | tr '\n' ' ')
+
+blocked_run() { # port -> "slow max_ms": one worker busy BLOCK_MS; 20 new connections, one GET / each
+    local port=$1 t slow=0 max=0
+    curl -s -o /dev/null "http://127.0.0.1:$port/compute?ms=$BLOCK_MS" &
+    local busy=$!
+    sleep 0.3
+    for _ in $(seq 1 20); do
+        t=$(curl -s -o /dev/null -w '%{time_total}' "http://127.0.0.1:$port/")
+        t=$(awk -v t="$t" 'BEGIN { printf "%.0f", t * 1000 }')
+        [ "$t" -gt 100 ] && slow=$((slow + 1))
+        [ "$t" -gt "$max" ] && max=$t
+    done
+    wait "$busy" || true
+    echo "$slow $max"
+}
+BLOCKED_CLUSTER=$(blocked_run "$CLUSTER_PORT")
+BLOCKED_NODE=$(blocked_run "$NODE_PORT")
+
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+mib() { awk '{ for (i = 1; i <= NF; i++) printf "%.0f ", $i / 1024 }'; }
 
 mkdir -p bench/results
 {
     echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) cores; wrk -t$THREADS -c$CONNS -d${DURATION}s, $ROUNDS rounds, medians"
-    echo "# cluster: master + $WORKERS workers; netty: one JVM, $WORKERS event loop threads, same pipeline and app"
-    printf '%-10s %-8s %12s %10s %8s\n' load server "req/s" "p99 ms" errors
+    echo "# cluster: master + $WORKERS workers ${CLUSTER_FLAGS}; netty: one JVM, $WORKERS event-loop threads, same"
+    echo "# pipeline and app; node: cluster module, $WORKERS workers; nginx: $WORKERS worker processes, return 200"
+    printf '%-10s %-8s %10s %8s %8s %7s\n' load server "req/s" "p50 ms" "p99 ms" errors
     for l in "${LOADS[@]}"; do
         for s in "${SERVERS[@]}"; do
             rps=$(awk -v l="$l" -v s="$s" '$1 == l && $2 == s { print $3 }' "$results" | median)
-            p99=$(awk -v l="$l" -v s="$s" '$1 == l && $2 == s { print $4 }' "$results" | median)
-            err=$(awk -v l="$l" -v s="$s" '$1 == l && $2 == s { e += $5 } END { print e + 0 }' "$results")
-            printf '%-10s %-8s %12.0f %10.2f %8d\n' "$l" "$s" "$rps" "$p99" "$err"
+            p50=$(awk -v l="$l" -v s="$s" '$1 == l && $2 == s { print $4 }' "$results" | median)
+            p99=$(awk -v l="$l" -v s="$s" '$1 == l && $2 == s { print $5 }' "$results" | median)
+            err=$(awk -v l="$l" -v s="$s" '$1 == l && $2 == s { e += $6 } END { print e + 0 }' "$results")
+            printf '%-10s %-8s %10.0f %8.3f %8.2f %7d\n' "$l" "$s" "$rps" "$p50" "$p99" "$err"
             eval "RPS_${l}_${s}=$rps"
         done
     done
     for l in "${LOADS[@]}"; do
-        c=RPS_${l}_cluster; n=RPS_${l}_netty
-        awk -v l="$l" -v c="${!c}" -v n="${!n}" 'BEGIN { printf "ratio %-10s cluster / single-JVM netty = %.3f\n", l, c / n }'
+        for s in netty nginx node; do
+            c=RPS_${l}_cluster; o=RPS_${l}_${s}
+            awk -v l="$l" -v s="$s" -v c="${!c}" -v o="${!o}" \
+                'BEGIN { printf "ratio %-10s cluster / %-6s = %.3f\n", l, s, c / o }'
+        done
     done
+    echo
+    echo "blocked worker: one worker on /compute?ms=$BLOCK_MS; 20 new connections, one GET / each"
+    printf '  %-8s %2d of 20 over 100 ms (slowest %d ms)\n' cluster $BLOCKED_CLUSTER
+    printf '  %-8s %2d of 20 over 100 ms (slowest %d ms)\n' node $BLOCKED_NODE
+    echo
+    echo "footprint (RSS, MiB; workers sorted)"
+    echo "  master idle $((MASTER_RSS_IDLE / 1024)), after load $((MASTER_RSS_LOAD / 1024))"
+    echo "  workers idle $(echo "$WORKER_RSS_IDLE" | mib)| after load $(echo "$WORKER_RSS_LOAD" | mib)"
+    echo "  node workers after load $(echo "$NODE_RSS_LOAD" | mib)"
+    echo "  worker spawn to READY (ms, on reload): $READY_MS"
 } | tee bench/results/latest.txt

@@ -7,14 +7,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What the master tells a worker on its command line. Internal: users set these through the master's flags, and
+ * What the master tells a worker on its command line ({@code claims}: its {@link ClaimSlots} file, or none). Internal: users set these through the master's flags, and
  * the worker fails fast on anything it does not understand, since that means the jar and the master disagree.
  * The per-worker secret is not here: it travels in the environment ({@link #SECRET_ENV}), which only the server's
  * user can read, and not on the command line, which everyone can.
  */
 public record WorkerOptions(int id, Path socket, int threads, int maxBody, int maxHeaderSize, int maxInitialLine,
                             long keepAliveTimeoutMillis, long headerTimeoutMillis, long shutdownTimeoutMillis,
-                            App app, int blockingThreads, int blockingQueue) {
+                            App app, int blockingThreads, int blockingQueue, Path claims) {
 
     /** What the worker serves: an app jar and/or class (none: the built-in app), and a static directory. */
     public record App(Path jar, String className, Path staticDir) {
@@ -39,6 +39,7 @@ public record WorkerOptions(int id, Path socket, int threads, int maxBody, int m
         args.add("--static=" + (app.staticDir() == null ? "" : app.staticDir()));
         args.add("--blocking-threads=" + blockingThreads);
         args.add("--blocking-queue=" + blockingQueue);
+        args.add("--claims=" + (claims == null ? "" : claims));
         return args;
     }
 
@@ -57,7 +58,8 @@ public record WorkerOptions(int id, Path socket, int threads, int maxBody, int m
                 Integer.parseInt(take(m, "max-initial-line")), Long.parseLong(take(m, "keepalive-timeout-ms")),
                 Long.parseLong(take(m, "header-timeout-ms")), Long.parseLong(take(m, "shutdown-timeout-ms")),
                 new App(optionalPath(take(m, "app-jar")), optional(take(m, "app")), optionalPath(take(m, "static"))),
-                Integer.parseInt(take(m, "blocking-threads")), Integer.parseInt(take(m, "blocking-queue")));
+                Integer.parseInt(take(m, "blocking-threads")), Integer.parseInt(take(m, "blocking-queue")),
+                optionalPath(take(m, "claims")));
         if (!m.isEmpty()) {
             throw new IllegalArgumentException("unknown worker arguments: " + m.keySet());
         }

@@ -86,6 +86,11 @@ public final class Main implements Callable<Integer> {
         range("--max-requests", options.maxRequests, 0, Long.MAX_VALUE / 2);
         range("--max-requests-jitter", options.maxRequestsJitter, 0, Long.MAX_VALUE / 2);
         range("--max-heap-after-gc", options.maxHeapAfterGc, 0, 100);
+        try {
+            Dispatcher.Policy.of(options.dispatch);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
         range("--blocking-threads", options.blockingThreads, 1, 1024);
         range("--blocking-queue", options.blockingQueue, 0, 1_000_000);
         if (options.staticDir != null && !java.nio.file.Files.isDirectory(options.staticDir)) {

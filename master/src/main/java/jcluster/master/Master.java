@@ -7,6 +7,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import jcluster.common.ClaimSlots;
 import jcluster.common.Frame;
 import jcluster.common.MessageType;
 import jcluster.worker.WorkerMain;
@@ -37,8 +38,6 @@ import java.util.concurrent.TimeUnit;
  */
 final class Master implements Acceptor.Sink, HandoffServer.Workers {
     private static final Logger log = LoggerFactory.getLogger(Master.class);
-    /** Accepted connections held while no worker is READY; past this the master stops accepting. */
-    static final int MAX_WAITING = 1024;
     /** How long a worker told to STOP has before it is killed. */
     static final Duration STOP_GRACE = Duration.ofSeconds(1);
     /** How long after SIGQUIT a hung worker has to write its thread dump before it is killed. */
@@ -51,8 +50,9 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
 
     private final MasterOptions options;
     private final List<WorkerProcess> workers = new ArrayList<>();
-    private final RoundRobinDispatcher<WorkerProcess> dispatcher = new RoundRobinDispatcher<>();
+    private final Dispatcher<WorkerProcess> dispatcher;
     private final RestartPolicy restarts;
+    /** Accepted connections no worker could take yet (at most one accept burst: accepting pauses meanwhile). */
     private final ArrayDeque<FileDescriptor> waiting = new ArrayDeque<>();
     private final CompletableFuture<Integer> exit = new CompletableFuture<>();
     private EventLoopGroup group;
@@ -94,6 +94,8 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         this.options = options;
         this.desired = options.workers;
         this.restarts = new RestartPolicy(options.restartDelay, options.maxRestarts, options.minUptime);
+        this.dispatcher = new Dispatcher<>(Dispatcher.Policy.of(options.dispatch), ClaimSlots.SLOTS,
+                options.handoffTimeout.toNanos(), HEARTBEAT_LATE.toNanos());
     }
 
     int run() {
@@ -144,6 +146,11 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         });
         loop.scheduleAtFixedRate(this::checkWorkers, CHECK_INTERVAL_MILLIS, CHECK_INTERVAL_MILLIS,
                 TimeUnit.MILLISECONDS);
+        if (!options.handoffTimeout.isZero()) {
+            // a revoked connection waits at most the timeout plus a quarter of it
+            long tick = Math.max(1_000_000, options.handoffTimeout.toNanos() / 4);
+            loop.scheduleAtFixedRate(this::revokeStaleHandoffs, tick, tick, TimeUnit.NANOSECONDS);
+        }
         int code = exit.join();
         group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).awaitUninterruptibly(2, TimeUnit.SECONDS);
         log.info("exiting with code {}", code);
@@ -300,8 +307,10 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
             // it holds these connections now: close our copies
             case ACK -> {
                 if (!w.acknowledge(f.ackCount())) {
-                    broken(w, "acknowledged " + f.ackCount() + " connections with " + w.unackedCount()
+                    broken(w, "acknowledged " + f.ackCount() + " connections with " + w.unacked()
                             + " outstanding");
+                } else if (!waiting.isEmpty()) {
+                    dispatchWaiting();
                 }
             }
             // heartbeat from its event loop
@@ -344,6 +353,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         boolean failedReload = reloading && !w.wasReady && w.generation == newestGeneration;
         retire(w);
         workers.remove(w);
+        w.releaseClaims();
         retiredRequests += w.stats == null ? 0 : w.stats.requestsServed();
         String how = code > 128 ? "was killed by signal " + (code - 128) : "exited with code " + code;
         if (state == State.STOPPING) {
@@ -381,6 +391,10 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
 
     /** Periodic: late heartbeats, boot and drain timeouts. */
     private void checkWorkers() {
+        if (!waiting.isEmpty()) {
+            // a worker may have become able to take connections without an event saying so (time passed)
+            dispatchWaiting();
+        }
         long now = System.nanoTime();
         for (WorkerProcess w : List.copyOf(workers)) {
             switch (w.state) {
@@ -610,8 +624,8 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         if (!orphans.isEmpty()) {
             log.info("{} left {} connection(s) unacknowledged; handing them to other workers", w, orphans.size());
             redispatched += orphans.size();
-            orphans.forEach(this::dispatch);
-            flushAll();
+            waiting.addAll(orphans);
+            dispatchWaiting();
         }
     }
 
@@ -635,7 +649,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
     // ---- connections --------------------------------------------------------------------------------------------
 
     private void dispatch(FileDescriptor fd) {
-        WorkerProcess w = dispatcher.next();
+        WorkerProcess w = waiting.isEmpty() ? dispatcher.next(System.nanoTime()) : null;
         if (w != null) {
             handedOff++;
             w.handOff(fd);
@@ -647,24 +661,59 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
             WorkerProcess.closeQuietly(fd);
             return;
         }
+        // Backpressure: no worker can take a connection now (none READY, or each stalled or at its cap of
+        // unacknowledged handoffs). Hold this one and leave the rest in the kernel backlog until one can.
         waiting.add(fd);
-        if (waiting.size() >= MAX_WAITING && !acceptor.paused()) {
-            log.warn("{} connections wait for a ready worker; pausing accept (the kernel backlog holds the rest)",
-                    waiting.size());
+        if (!acceptor.paused()) {
+            log.debug("no worker can take a connection now; pausing accept");
             acceptor.pause();
         }
     }
 
+    /** Hands the held connections to workers that can take them now; accepts again once none is left. */
     private void dispatchWaiting() {
         WorkerProcess w;
-        while (!waiting.isEmpty() && (w = dispatcher.next()) != null) {
+        long now = System.nanoTime();
+        while (!waiting.isEmpty() && (w = dispatcher.next(now)) != null) {
             handedOff++;
             w.handOff(waiting.poll());
         }
         flushAll();
-        if (acceptor.paused() && waiting.size() < MAX_WAITING / 2 && state == State.RUNNING) {
-            log.info("accepting again");
+        if (state == State.STOPPING && !waiting.isEmpty()) {
+            log.warn("closing {} connection(s) that no worker can take: shutting down", waiting.size());
+            waiting.forEach(WorkerProcess::closeQuietly);
+            waiting.clear();
+        }
+        if (acceptor.paused() && waiting.isEmpty() && state == State.RUNNING) {
+            log.debug("accepting again");
             acceptor.resume();
+        }
+    }
+
+    /**
+     * Periodic, with --handoff-timeout: connections a worker has not picked up in time (its loop is busy or
+     * stopped) are taken back, through the claim slots, and given to other workers; the dispatcher gives the slow
+     * worker nothing more until it acknowledges.
+     */
+    private void revokeStaleHandoffs() {
+        long now = System.nanoTime();
+        long timeout = options.handoffTimeout.toNanos();
+        boolean any = false;
+        for (WorkerProcess w : workers) {
+            if (w.state == WorkerProcess.State.EXITED || w.unacked() == 0 || now - w.oldestUnackedNanos() < timeout) {
+                continue;
+            }
+            List<FileDescriptor> back = w.revokeStale(now, timeout);
+            if (!back.isEmpty()) {
+                log.info("{} did not pick up {} connection(s) within {} ms; handing them to other workers", w,
+                        back.size(), options.handoffTimeout.toMillis());
+                redispatched += back.size();
+                waiting.addAll(back);
+                any = true;
+            }
+        }
+        if (any) {
+            dispatchWaiting();
         }
     }
 

@@ -20,6 +20,17 @@ final class MasterOptions {
             description = "Kernel accept backlog of the listening socket (default: ${DEFAULT-VALUE}).")
     int backlog = 1024;
 
+    @Option(names = "--dispatch", paramLabel = "POLICY",
+            description = "How a new connection's worker is chosen among those that can take one: "
+                    + "least-connections or round-robin (default: ${DEFAULT-VALUE}).")
+    String dispatch = "least-connections";
+
+    @Option(names = "--handoff-timeout", paramLabel = "DURATION", converter = Units.DurationConverter.class,
+            description = "A connection a worker has not picked up this long after it was sent is taken back and "
+                    + "given to another worker, and that worker gets no more until it catches up; 0: never "
+                    + "(default: 50ms).")
+    Duration handoffTimeout = Duration.ofMillis(50);
+
     @Option(names = "--runtime-dir", paramLabel = "DIR",
             description = "Private directory (mode 0700) for the handoff socket (default: "
                     + "$XDG_RUNTIME_DIR/jcluster-PORT, else /tmp/jcluster-UID-PORT).")

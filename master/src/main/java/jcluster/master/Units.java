@@ -35,6 +35,9 @@ final class Units {
 
     static Duration parseDuration(String s) {
         String v = s.trim().toLowerCase(Locale.ROOT);
+        if (v.equals("0")) {
+            return Duration.ZERO;
+        }
         try {
             if (v.endsWith("ms")) {
                 return nonNegative(Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2))), s);

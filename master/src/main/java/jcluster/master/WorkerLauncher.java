@@ -1,5 +1,6 @@
 package jcluster.master;
 
+import jcluster.common.ClaimSlots;
 import jcluster.common.Frame;
 import jcluster.common.WorkerOptions;
 
@@ -27,6 +28,8 @@ final class WorkerLauncher {
     private final SecureRandom random = new SecureRandom();
     private final List<String> jvmOptions = new ArrayList<>();
     private final ClassDataArchive archive;
+    /** Handoffs can be revoked (--handoff-timeout): each worker gets claim slots. */
+    private final boolean revocable;
 
     WorkerLauncher(MasterOptions options, Path socket) {
         this.options = options;
@@ -37,6 +40,7 @@ final class WorkerLauncher {
             }
         }
         this.archive = ClassDataArchive.forWorkers(javaBinary(), jvmOptions, ownClassPath());
+        this.revocable = !options.handoffTimeout.isZero();
     }
 
     /** Ends what the launcher still runs besides workers (a training run). */
@@ -56,13 +60,15 @@ final class WorkerLauncher {
     WorkerProcess start(int id, int generation) throws IOException {
         byte[] secret = new byte[Frame.SECRET_LENGTH];
         random.nextBytes(secret);
+        Path claimsFile = revocable ? socket.resolveSibling("claims-" + id) : null;
+        ClaimSlots claims = claimsFile == null ? null : ClaimSlots.create(claimsFile);
         WorkerOptions wo = new WorkerOptions(id, socket, options.workerThreads, (int) options.maxBody,
                 MAX_HEADER_SIZE, MAX_INITIAL_LINE, options.keepAliveTimeout.toMillis(),
                 options.headerTimeout.toMillis(),
                 // the worker's own deadline is a backstop for when the master is gone; the master's acts first
                 Math.max(options.drainTimeout.toMillis(), options.shutdownTimeout.toMillis()),
                 new WorkerOptions.App(absolute(options.appJar), options.appClass, absolute(options.staticDir)),
-                options.blockingThreads, options.blockingQueue);
+                options.blockingThreads, options.blockingQueue, claimsFile);
         List<String> cmd = new ArrayList<>();
         cmd.add(javaBinary());
         cmd.addAll(jvmOptions);
@@ -80,7 +86,15 @@ final class WorkerLauncher {
         cmd.addAll(wo.toArgs());
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         pb.environment().put(WorkerOptions.SECRET_ENV, HexFormat.of().formatHex(secret));
-        return new WorkerProcess(id, generation, secret, pb.start());
+        try {
+            return new WorkerProcess(id, generation, secret, pb.start(), claims, claimsFile);
+        } catch (IOException | RuntimeException e) {
+            if (claims != null) {
+                claims.close();
+                java.nio.file.Files.deleteIfExists(claimsFile);
+            }
+            throw e;
+        }
     }
 
     private static Path absolute(Path p) {

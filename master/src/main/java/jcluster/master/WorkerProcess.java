@@ -2,11 +2,14 @@ package jcluster.master;
 
 import io.netty.channel.Channel;
 import io.netty.channel.unix.FileDescriptor;
+import jcluster.common.ClaimSlots;
 import jcluster.common.Frame;
 import jcluster.common.MessageType;
 import jcluster.common.WorkerStats;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,10 +25,12 @@ import java.util.List;
  *   <li>any → EXITED: the process exited or one of its sockets broke (then the process is killed).</li>
  * </ul>
  * fd ownership: a connection sent to this worker stays in {@link #unacked}, the master's copy open, until the worker
- * acknowledges it; then the master closes its copy. If the worker is lost first, {@link #takeUnacked} hands the
- * connections back for another worker.
+ * acknowledges it; then the master closes its copy. A connection the worker has not claimed ({@link ClaimSlots}) in
+ * time is revoked and handed to another worker ({@link #revokeStale}): its entry stays here, marked, until the
+ * acknowledgement that counts it, but the master's copy now belongs to the other worker's entry. If the worker is
+ * lost, {@link #takeUnacked} hands back the connections it never claimed.
  */
-final class WorkerProcess {
+final class WorkerProcess implements Dispatcher.Candidate {
     enum State { STARTING, READY, SUSPECT, DRAINING, EXITED }
 
     final int id;
@@ -58,13 +63,37 @@ final class WorkerProcess {
     double cpuPercent;
     private long lastCpuNanos = -1;
     private long lastCpuSampleNanos;
-    private final ArrayDeque<FileDescriptor> unacked = new ArrayDeque<>();
+    private final ArrayDeque<Handoff> unacked = new ArrayDeque<>();
+    private final ClaimSlots claims;
+    private final Path claimsFile;
+    /** Connections sent so far: the claim sequence number of the last one. */
+    private long sent;
+    /** Connections sent since the last heartbeat, which counted the ones open before. */
+    private int sentSinceHeartbeat;
 
-    WorkerProcess(int id, int generation, byte[] secret, Process process) {
+    /** One connection sent and not yet acknowledged. */
+    private static final class Handoff {
+        final FileDescriptor fd;
+        final long seq;
+        final long sentNanos;
+        /** Taken back and given to another worker: the fd is no longer this entry's to close. */
+        boolean revoked;
+
+        Handoff(FileDescriptor fd, long seq, long sentNanos) {
+            this.fd = fd;
+            this.seq = seq;
+            this.sentNanos = sentNanos;
+        }
+    }
+
+    /** {@code claims}: the claim slots shared with this worker, or null to hand off without them. */
+    WorkerProcess(int id, int generation, byte[] secret, Process process, ClaimSlots claims, Path claimsFile) {
         this.id = id;
         this.generation = generation;
         this.secret = secret;
         this.process = process;
+        this.claims = claims;
+        this.claimsFile = claimsFile;
         this.output = new WorkerOutput(id, process.pid(), process);
     }
 
@@ -78,7 +107,12 @@ final class WorkerProcess {
     }
 
     void handOff(FileDescriptor fd) {
-        unacked.add(fd);
+        long seq = ++sent;
+        if (claims != null) {
+            claims.offer(seq);
+        }
+        unacked.add(new Handoff(fd, seq, System.nanoTime()));
+        sentSinceHeartbeat++;
         fds.write(fd, fds.voidPromise());
     }
 
@@ -88,8 +122,25 @@ final class WorkerProcess {
         }
     }
 
-    int unackedCount() {
+    @Override
+    public int unacked() {
         return unacked.size();
+    }
+
+    @Override
+    public long oldestUnackedNanos() {
+        Handoff h = unacked.peek();
+        return h == null ? System.nanoTime() : h.sentNanos;
+    }
+
+    @Override
+    public long lastHeartbeatNanos() {
+        return lastHeartbeatNanos;
+    }
+
+    @Override
+    public int load() {
+        return (stats == null ? 0 : stats.openConnections()) + sentSinceHeartbeat;
     }
 
     /**
@@ -101,16 +152,65 @@ final class WorkerProcess {
             return false;
         }
         for (int i = 0; i < count; i++) {
-            closeQuietly(unacked.poll());
+            Handoff h = unacked.poll();
+            if (!h.revoked) {
+                closeQuietly(h.fd);
+            }
         }
         return true;
     }
 
-    /** Removes and returns the connections this worker never acknowledged, for another worker. */
+    /**
+     * Takes back the connections sent more than {@code timeoutNanos} ago that the worker has not claimed, for
+     * another worker. One the worker claimed meanwhile stays its own.
+     */
+    List<FileDescriptor> revokeStale(long now, long timeoutNanos) {
+        List<FileDescriptor> back = new ArrayList<>();
+        if (claims == null) {
+            return back;
+        }
+        for (Handoff h : unacked) {
+            if (now - h.sentNanos < timeoutNanos) {
+                break;
+            }
+            if (!h.revoked && claims.revoke(h.seq)) {
+                h.revoked = true;
+                back.add(h.fd);
+            }
+        }
+        return back;
+    }
+
+    /**
+     * The worker is lost: removes and returns the connections it never claimed, for another worker. Those it
+     * claimed but had not acknowledged were its own; the master's copies are closed.
+     */
     List<FileDescriptor> takeUnacked() {
-        List<FileDescriptor> all = new ArrayList<>(unacked);
+        List<FileDescriptor> back = new ArrayList<>();
+        for (Handoff h : unacked) {
+            if (h.revoked) {
+                continue;
+            }
+            if (claims == null || claims.revoke(h.seq)) {
+                back.add(h.fd);
+            } else {
+                closeQuietly(h.fd);
+            }
+        }
         unacked.clear();
-        return all;
+        return back;
+    }
+
+    /** Frees the claim slots once the process is gone. */
+    void releaseClaims() {
+        if (claims != null) {
+            try {
+                claims.close();
+                Files.deleteIfExists(claimsFile);
+            } catch (IOException e) {
+                // in the runtime directory, which goes at exit anyway
+            }
+        }
     }
 
     void send(MessageType type) {
@@ -138,6 +238,7 @@ final class WorkerProcess {
         lastCpuSampleNanos = now;
         stats = s;
         lastHeartbeatNanos = now;
+        sentSinceHeartbeat = 0;
     }
 
     Status.Worker status() {

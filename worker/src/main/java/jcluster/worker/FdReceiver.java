@@ -8,6 +8,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.util.ReferenceCountUtil;
+import jcluster.common.ClaimSlots;
 import jcluster.common.Frame;
 import jcluster.worker.http.HttpInitializer;
 import org.slf4j.Logger;
@@ -19,7 +20,9 @@ import java.util.Set;
  * Reads connection fds from the master's handoff socket, wraps each as a Netty channel with the HTTP pipeline and
  * registers it on an event loop. Acknowledges them by count, in arrival order, once per read burst: the master
  * holds its copy of each fd until then, so a connection is never lost between the two processes.
- * <p>fd ownership: from the moment it is read here the fd belongs to its channel, which closes it.
+ * <p>Each fd is claimed ({@link ClaimSlots}) before it is used: one the master took back because this worker was
+ * too slow to pick it up is closed unread (and acknowledged like the others), since another worker serves it.
+ * <p>fd ownership: from the moment it is read and claimed here the fd belongs to its channel, which closes it.
  */
 final class FdReceiver extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(FdReceiver.class);
@@ -29,15 +32,19 @@ final class FdReceiver extends ChannelInboundHandlerAdapter {
     private final Set<Channel> connections;
     private final Runnable onClose;
     private final Channel control;
+    private final ClaimSlots claims;
+    /** Connections received so far: the sequence number of the claim slot of the next one is this plus one. */
+    private long received;
     private int unacked;
 
     FdReceiver(EventLoopGroup group, HttpInitializer http, Set<Channel> connections, Runnable onClose,
-               Channel control) {
+               Channel control, ClaimSlots claims) {
         this.group = group;
         this.http = http;
         this.connections = connections;
         this.onClose = onClose;
         this.control = control;
+        this.claims = claims;
     }
 
     @Override
@@ -49,6 +56,12 @@ final class FdReceiver extends ChannelInboundHandlerAdapter {
             return;
         }
         unacked++;
+        received++;
+        if (claims != null && !claims.claim(received)) {
+            log.debug("connection {} was taken back by the master; closing this copy", received);
+            closeQuietly(fd);
+            return;
+        }
         EpollSocketChannel ch = new EpollSocketChannel(fd.intValue());
         ch.config().setTcpNoDelay(true);
         ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
@@ -59,6 +72,14 @@ final class FdReceiver extends ChannelInboundHandlerAdapter {
             onClose.run();
         });
         group.next().register(ch);
+    }
+
+    private static void closeQuietly(FileDescriptor fd) {
+        try {
+            fd.close();
+        } catch (java.io.IOException e) {
+            log.debug("closing a revoked connection: {}", e.toString());
+        }
     }
 
     @Override

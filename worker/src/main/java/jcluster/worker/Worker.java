@@ -15,6 +15,7 @@ import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.channel.unix.DomainSocketReadMode;
+import jcluster.common.ClaimSlots;
 import jcluster.common.Frame;
 import jcluster.common.FrameCodec;
 import jcluster.common.MessageType;
@@ -121,7 +122,8 @@ final class Worker implements ServerState, AppContext {
             control.writeAndFlush(Frame.hello(options.id(), Frame.ChannelKind.CONTROL, secret));
             Channel fds = new Bootstrap().group(group).channel(EpollDomainSocketChannel.class)
                     .option(EpollChannelOption.DOMAIN_SOCKET_READ_MODE, DomainSocketReadMode.FILE_DESCRIPTORS)
-                    .handler(new FdReceiver(group, http, connections, this::connectionClosed, control))
+                    .handler(new FdReceiver(group, http, connections, this::connectionClosed, control,
+                            options.claims() == null ? null : ClaimSlots.open(options.claims())))
                     .connect(master).sync().channel();
             ByteBuf hello = Unpooled.buffer();
             FrameCodec.encodeTo(Frame.hello(options.id(), Frame.ChannelKind.FDS, secret), hello);
@@ -172,7 +174,7 @@ final class Worker implements ServerState, AppContext {
      */
     static int train() {
         WorkerOptions o = new WorkerOptions(0, Path.of("/nonexistent"), 1, 1 << 20, 8192, 8192, 5000, 10000, 1000,
-                WorkerOptions.App.DEFAULT, 1, 1);
+                WorkerOptions.App.DEFAULT, 1, 1, null);
         Worker w = new Worker(o, new byte[Frame.SECRET_LENGTH]);
         EventLoopGroup g = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         try {

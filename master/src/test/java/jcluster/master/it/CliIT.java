@@ -128,8 +128,16 @@ class CliIT {
                 "--worker-threads", "--max-body", "--keepalive-timeout", "--header-timeout", "--shutdown-timeout",
                 "--worker-jvm-opts", "--drain-timeout", "--boot-timeout", "--worker-timeout", "--restart-delay",
                 "--max-restarts", "--min-uptime", "--max-requests", "--max-requests-jitter", "--max-memory",
-                "--max-heap-after-gc", "--admin-port", "--admin-host", "--pid-file", "--help", "--version"}) {
+                "--max-heap-after-gc", "--admin-port", "--admin-host", "--pid-file", "--app-jar", "--app",
+                "--static", "--blocking-threads", "--blocking-queue", "--dispatch", "--handoff-timeout", "--help",
+                "--version"}) {
             assertTrue(r.out().contains(flag), flag + " in --help:\n" + r.out());
+        }
+        // and every flag --help lists has its row in README's table
+        String readme = java.nio.file.Files.readString(java.nio.file.Path.of("../README.md"));
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(--[a-z][a-z-]+)").matcher(r.out());
+        while (m.find()) {
+            assertTrue(readme.contains("`" + m.group(1)), m.group(1) + " is not in README's flags table");
         }
         assertTrue(r.out().contains("default: 8080"), r.out());
         assertFalse(r.err().contains("WARN"), "help renders cleanly: " + r.err());
@@ -138,6 +146,11 @@ class CliIT {
             assertEquals(0, h.code(), sub + ": " + h.err());
             assertFalse(h.err().contains("WARN"), sub + " help renders cleanly: " + h.err());
         }
+    }
+
+    @Test
+    void unknownDispatchPolicy() throws Exception {
+        assertOneLineError(run("--dispatch=random"), 2, "--dispatch must be round-robin or least-connections");
     }
 
     @Test

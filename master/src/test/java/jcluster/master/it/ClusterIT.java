@@ -21,8 +21,8 @@ import static org.junit.jupiter.api.Assertions.*;
 class ClusterIT {
 
     @Test
-    void newConnectionsGoRoundRobinOverEveryWorker() throws Exception {
-        try (Cluster c = Cluster.start("--workers=3")) {
+    void withRoundRobinNewConnectionsGoToEveryWorkerInTurn() throws Exception {
+        try (Cluster c = Cluster.start("--workers=3", "--dispatch=round-robin")) {
             List<Long> workers = c.workerPids();
             assertEquals(3, workers.size());
             List<Long> served = new ArrayList<>();
@@ -96,7 +96,8 @@ class ClusterIT {
 
     @Test
     void connectionsHandedToAWorkerThatDiesBeforeTakingThemAreServedByAnother() throws Exception {
-        try (Cluster c = Cluster.start("--workers=2")) {
+        // a handoff timeout long enough that the death, not the revocation tick, takes the connections back
+        try (Cluster c = Cluster.start("--workers=2", "--dispatch=round-robin", "--handoff-timeout=20s")) {
             c.expectErrors();
             long frozen = Http.get(c.port, "/worker").pid();
             long survivor = Http.get(c.port, "/worker").pid();
