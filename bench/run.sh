@@ -22,8 +22,6 @@ CONNS=${CONNS:-64}
 THREADS=${THREADS:-1}
 BLOCK_MS=${BLOCK_MS:-5000}
 JAR=master/target/master.jar
-# the baseline JVM gets the flags the master gives its workers by default
-JVM_OPTS=${JVM_OPTS:-"-XX:+UseSerialGC -Xmx256m -XX:+ExitOnOutOfMemoryError"}
 CLUSTER_FLAGS=${CLUSTER_FLAGS:-}
 
 # shellcheck source=bench/lib.sh
@@ -31,6 +29,9 @@ CLUSTER_FLAGS=${CLUSTER_FLAGS:-}
 need wrk nginx curl
 command -v node >/dev/null || { echo "node is not on the PATH: install Node.js 18 or later" >&2; exit 1; }
 [ -f "$JAR" ] || mvn -B -q package -DskipTests
+# the baseline JVM gets the flags (and the environment) the master gives its workers by default
+JVM_OPTS=${JVM_OPTS:-$(java -cp "$JAR" jcluster.master.WorkerJvm)}
+
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
     || echo $((20000 + RANDOM % 20000)); }
@@ -70,7 +71,7 @@ MASTER=$!
 pids+=($MASTER)
 NETTY_PORT=$(free_port)
 # shellcheck disable=SC2086
-java $JVM_OPTS -cp "$JAR" jcluster.worker.BenchServer "$NETTY_PORT" "$WORKERS" >"$tmp/netty.log" 2>&1 &
+MALLOC_ARENA_MAX=2 java $JVM_OPTS -cp "$JAR" jcluster.worker.BenchServer "$NETTY_PORT" "$WORKERS" >"$tmp/netty.log" 2>&1 &
 pids+=($!)
 NODE_PORT=$(free_port)
 node bench/node-cluster.js "$NODE_PORT" "$WORKERS" >"$tmp/node.log" 2>&1 &

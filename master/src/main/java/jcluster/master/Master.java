@@ -45,6 +45,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
     /** Workers send a heartbeat every 500 ms; one missing for this long makes the worker SUSPECT. */
     static final Duration HEARTBEAT_LATE = Duration.ofMillis(1500);
     private static final long CHECK_INTERVAL_MILLIS = 100;
+    private static final long REVOKE_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private enum State { RUNNING, STOPPING }
 
@@ -84,6 +85,8 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
     private long accepted;
     private long handedOff;
     private long redispatched;
+    private long revokedSinceLog;
+    private long lastRevokeLogNanos = System.nanoTime() - REVOKE_LOG_INTERVAL_NANOS;
     private long restartCount;
     private long recycled;
     private long timeouts;
@@ -705,8 +708,15 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
             }
             List<FileDescriptor> back = w.revokeStale(now, timeout);
             if (!back.isEmpty()) {
-                log.info("{} did not pick up {} connection(s) within {} ms; handing them to other workers", w,
-                        back.size(), options.handoffTimeout.toMillis());
+                // on an overloaded machine this can happen often: one line a second says how often
+                revokedSinceLog += back.size();
+                if (now - lastRevokeLogNanos >= REVOKE_LOG_INTERVAL_NANOS) {
+                    log.info("{} did not pick up {} connection(s) within {} ms; handing them to other workers{}", w,
+                            back.size(), options.handoffTimeout.toMillis(), revokedSinceLog > back.size()
+                                    ? " (" + revokedSinceLog + " taken back since the last such line)" : "");
+                    lastRevokeLogNanos = now;
+                    revokedSinceLog = 0;
+                }
                 redispatched += back.size();
                 waiting.addAll(back);
                 any = true;

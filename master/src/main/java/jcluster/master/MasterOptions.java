@@ -145,5 +145,5 @@ final class MasterOptions {
     @Option(names = "--worker-jvm-opts", paramLabel = "OPTS",
             description = "JVM options for workers, space-separated, replacing the defaults "
                     + "(default: \"${DEFAULT-VALUE}\").")
-    String workerJvmOpts = "-XX:+UseSerialGC -Xmx256m -XX:+ExitOnOutOfMemoryError";
+    String workerJvmOpts = WorkerJvm.defaultOptions();
 }

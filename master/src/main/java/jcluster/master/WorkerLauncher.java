@@ -86,6 +86,9 @@ final class WorkerLauncher {
         cmd.addAll(wo.toArgs());
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         pb.environment().put(WorkerOptions.SECRET_ENV, HexFormat.of().formatHex(secret));
+        // glibc gives each thread that mallocs an arena of its own; a worker has few busy threads and gains
+        // nothing from more than two, which keeps its C heap (JIT compiler arenas, mostly) small
+        pb.environment().putIfAbsent("MALLOC_ARENA_MAX", "2");
         try {
             return new WorkerProcess(id, generation, secret, pb.start(), claims, claimsFile);
         } catch (IOException | RuntimeException e) {

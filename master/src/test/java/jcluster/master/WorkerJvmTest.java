@@ -1,0 +1,23 @@
+package jcluster.master;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class WorkerJvmTest {
+    @Test
+    void nativeHeapTrimmingOnlyWhereTheJvmHasIt() {
+        assertTrue(WorkerJvm.canTrimNativeHeap(Runtime.Version.parse("17.0.9")));
+        assertTrue(WorkerJvm.canTrimNativeHeap(Runtime.Version.parse("17.0.15+6")));
+        assertFalse(WorkerJvm.canTrimNativeHeap(Runtime.Version.parse("17.0.8")));
+        assertFalse(WorkerJvm.canTrimNativeHeap(Runtime.Version.parse("18.0.2")));
+        assertFalse(WorkerJvm.canTrimNativeHeap(Runtime.Version.parse("21")));
+        assertTrue(WorkerJvm.canTrimNativeHeap(Runtime.Version.parse("21.0.1")));
+        assertTrue(WorkerJvm.canTrimNativeHeap(Runtime.Version.parse("23")));
+    }
+
+    @Test
+    void defaultsEndAnOutOfMemoryError() {
+        assertTrue(WorkerJvm.defaultOptions().contains("-XX:+ExitOnOutOfMemoryError"));
+    }
+}
