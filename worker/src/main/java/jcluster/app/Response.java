@@ -3,7 +3,9 @@ package jcluster.app;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -24,7 +26,7 @@ import java.util.concurrent.CompletionStage;
  * }</pre>
  */
 public final class Response {
-    private static final String TEXT = "text/plain; charset=utf-8";
+    private static final AsciiString TEXT = AsciiString.cached("text/plain; charset=utf-8");
 
     /** The forms a body takes; a server reads them, a handler uses the builder methods. */
     public sealed interface Body permits Bytes, Stream, FileRange, Later {
@@ -89,8 +91,8 @@ public final class Response {
     }
 
     /** Sets the {@code Content-Type}. */
-    public Response contentType(String type) {
-        headers.set("content-type", type);
+    public Response contentType(CharSequence type) {
+        headers.set(HttpHeaderNames.CONTENT_TYPE, type);
         return this;
     }
 
@@ -100,7 +102,7 @@ public final class Response {
     }
 
     /** A body of bytes with its {@code Content-Type}. */
-    public Response body(byte[] bytes, String contentType) {
+    public Response body(byte[] bytes, CharSequence contentType) {
         return contentType(contentType).body(bytes);
     }
 

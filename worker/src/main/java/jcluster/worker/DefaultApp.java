@@ -2,6 +2,7 @@ package jcluster.worker;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.util.AsciiString;
 import jcluster.app.AppContext;
 import jcluster.app.Handler;
 import jcluster.app.Request;
@@ -23,7 +24,7 @@ import java.nio.charset.StandardCharsets;
  */
 public final class DefaultApp implements Handler {
     public static final int MAX_COMPUTE_MILLIS = 10_000;
-    private static final String TEXT = "text/plain; charset=utf-8";
+    private static final AsciiString TEXT = AsciiString.cached("text/plain; charset=utf-8");
     // one direct buffer shared by every hello: the hot path copies nothing
     private static final ByteBuf HELLO = Unpooled.unreleasableBuffer(
             Unpooled.directBuffer().writeBytes("Hello, world!\n".getBytes(StandardCharsets.US_ASCII)));
