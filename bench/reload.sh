@@ -7,6 +7,7 @@
 #   INTERVAL=3 bench/reload.sh           # one reload every 3 s instead (the run lasts RELOADS x INTERVAL + 2 s)
 #   WORKERS=4 RELOADS=5 bench/reload.sh
 #   WORKER_JVM_OPTS='-XX:+UseSerialGC -Xmx256m -XX:TieredStopAtLevel=1' bench/reload.sh   # other worker JVM flags
+#   CLUSTER_FLAGS='--slow-start=3s' bench/reload.sh                                        # other master flags
 #
 # Installs wrk (and bc) from apt if missing. Writes bench/results/reload-back-to-back.txt or reload-every-Ns.txt.
 set -euo pipefail
@@ -27,6 +28,8 @@ tmp=$(mktemp -d)
 PORT=$((20000 + RANDOM % 20000))
 extra=()
 [ -n "${WORKER_JVM_OPTS:-}" ] && extra+=("--worker-jvm-opts=$WORKER_JVM_OPTS")
+# shellcheck disable=SC2206
+[ -n "${CLUSTER_FLAGS:-}" ] && extra+=($CLUSTER_FLAGS)
 java -jar "$JAR" --workers="$WORKERS" --port="$PORT" --runtime-dir="$tmp/run" "${extra[@]}" >"$tmp/cluster.log" 2>&1 &
 MASTER=$!
 trap 'kill -TERM $MASTER 2>/dev/null; wait $MASTER 2>/dev/null; rm -rf "$tmp"' EXIT

@@ -14,7 +14,8 @@ import java.util.Map;
  */
 public record WorkerOptions(int id, Path socket, int threads, int maxBody, int maxHeaderSize, int maxInitialLine,
                             long keepAliveTimeoutMillis, long headerTimeoutMillis, long shutdownTimeoutMillis,
-                            App app, int blockingThreads, int blockingQueue, Path claims) {
+                            App app, int blockingThreads, int blockingQueue, Path claims,
+                            long maxRequestsPerConnection, long maxConnectionAgeMillis) {
 
     /** What the worker serves: an app jar and/or class (none: the built-in app), and a static directory. */
     public record App(Path jar, String className, Path staticDir) {
@@ -40,6 +41,8 @@ public record WorkerOptions(int id, Path socket, int threads, int maxBody, int m
         args.add("--blocking-threads=" + blockingThreads);
         args.add("--blocking-queue=" + blockingQueue);
         args.add("--claims=" + (claims == null ? "" : claims));
+        args.add("--max-requests-per-connection=" + maxRequestsPerConnection);
+        args.add("--max-connection-age-ms=" + maxConnectionAgeMillis);
         return args;
     }
 
@@ -59,7 +62,8 @@ public record WorkerOptions(int id, Path socket, int threads, int maxBody, int m
                 Long.parseLong(take(m, "header-timeout-ms")), Long.parseLong(take(m, "shutdown-timeout-ms")),
                 new App(optionalPath(take(m, "app-jar")), optional(take(m, "app")), optionalPath(take(m, "static"))),
                 Integer.parseInt(take(m, "blocking-threads")), Integer.parseInt(take(m, "blocking-queue")),
-                optionalPath(take(m, "claims")));
+                optionalPath(take(m, "claims")), Long.parseLong(take(m, "max-requests-per-connection")),
+                Long.parseLong(take(m, "max-connection-age-ms")));
         if (!m.isEmpty()) {
             throw new IllegalArgumentException("unknown worker arguments: " + m.keySet());
         }

@@ -15,7 +15,9 @@ import java.util.Locale;
  *   stops accepting and the kernel backlog holds the rest, instead of the master hoarding fds).</li>
  * </ul>
  * Among the rest, {@link Policy#ROUND_ROBIN} takes the next in turn (exact while none is skipped, as Node's
- * cluster); {@link Policy#LEAST_CONNECTIONS} takes the one holding the fewest connections, ties in turn. Confined
+ * cluster); {@link Policy#LEAST_CONNECTIONS} takes the one holding the fewest connections, ties in turn. With a
+ * slow start, least-connections counts a worker READY for less than that long as holding more than it does: a
+ * tenth of a share at first, a full share at the end, so a cold JIT is not handed a full share at once. Confined
  * to the master's loop thread.
  */
 final class Dispatcher<W extends Dispatcher.Candidate> {
@@ -50,22 +52,38 @@ final class Dispatcher<W extends Dispatcher.Candidate> {
 
         /** Connections it holds, as best the master knows (for least-connections). */
         int load();
+
+        /** When it became READY (nanoTime). */
+        long readyNanos();
     }
 
     private final Policy policy;
     private final int cap;
     private final long stallNanos;
     private final long heartbeatLateNanos;
+    private final long slowStartNanos;
     private final List<W> ready = new ArrayList<>();
     private int next;
 
-    /** {@code stallNanos} 0: never skip a worker for a slow acknowledgement. */
-    Dispatcher(Policy policy, int cap, long stallNanos, long heartbeatLateNanos) {
+    /** {@code stallNanos} 0: never skip a worker for a slow acknowledgement; {@code slowStartNanos} 0: no ramp. */
+    Dispatcher(Policy policy, int cap, long stallNanos, long heartbeatLateNanos, long slowStartNanos) {
         this.policy = policy;
         this.cap = cap;
         this.stallNanos = stallNanos;
         this.heartbeatLateNanos = heartbeatLateNanos;
+        this.slowStartNanos = slowStartNanos;
     }
+
+    /** The share a worker gets: from a tenth just after READY to 1 at the end of the slow start. */
+    double share(W w, long now) {
+        if (slowStartNanos == 0) {
+            return 1;
+        }
+        double ramp = (double) (now - w.readyNanos()) / slowStartNanos;
+        return Math.max(MIN_SHARE, Math.min(1, ramp));
+    }
+
+    static final double MIN_SHARE = 0.1;
 
     Policy policy() {
         return policy;
@@ -107,6 +125,7 @@ final class Dispatcher<W extends Dispatcher.Candidate> {
         int n = ready.size();
         W best = null;
         int bestAt = -1;
+        double bestScore = Double.MAX_VALUE;
         for (int k = 0; k < n; k++) {
             int i = (next + k) % n;
             W w = ready.get(i);
@@ -118,9 +137,12 @@ final class Dispatcher<W extends Dispatcher.Candidate> {
                 bestAt = i;
                 break;
             }
-            if (best == null || w.load() < best.load()) {
+            // one more than it holds, so that an idle worker's share still counts
+            double score = (w.load() + 1) / share(w, now);
+            if (score < bestScore) {
                 best = w;
                 bestAt = i;
+                bestScore = score;
             }
         }
         if (best != null) {

@@ -92,6 +92,7 @@ public final class Main implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
         range("--blocking-threads", options.blockingThreads, 1, 1024);
+        range("--max-requests-per-connection", options.maxRequestsPerConnection, 0, Long.MAX_VALUE / 2);
         range("--blocking-queue", options.blockingQueue, 0, 1_000_000);
         if (options.staticDir != null && !java.nio.file.Files.isDirectory(options.staticDir)) {
             throw new ParameterException(spec.commandLine(), "--static " + options.staticDir + " is not a directory");

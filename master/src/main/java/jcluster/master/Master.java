@@ -98,7 +98,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         this.desired = options.workers;
         this.restarts = new RestartPolicy(options.restartDelay, options.maxRestarts, options.minUptime);
         this.dispatcher = new Dispatcher<>(Dispatcher.Policy.of(options.dispatch), ClaimSlots.SLOTS,
-                options.handoffTimeout.toNanos(), HEARTBEAT_LATE.toNanos());
+                options.handoffTimeout.toNanos(), HEARTBEAT_LATE.toNanos(), options.slowStart.toNanos());
     }
 
     int run() {

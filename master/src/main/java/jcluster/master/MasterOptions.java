@@ -31,6 +31,21 @@ final class MasterOptions {
                     + "(default: 50ms).")
     Duration handoffTimeout = Duration.ofMillis(50);
 
+    @Option(names = "--max-requests-per-connection", paramLabel = "N",
+            description = "After this many requests on a keep-alive connection, answer with Connection: close, so "
+                    + "clients reconnect and spread over the workers again; 0: never (default: ${DEFAULT-VALUE}).")
+    long maxRequestsPerConnection;
+
+    @Option(names = "--max-connection-age", paramLabel = "DURATION", converter = Units.DurationConverter.class,
+            description = "The same once a keep-alive connection is this old; 0: never (default: 0).")
+    Duration maxConnectionAge = Duration.ZERO;
+
+    @Option(names = "--slow-start", paramLabel = "DURATION", converter = Units.DurationConverter.class,
+            description = "A new worker's share of new connections grows from a tenth to a full share over this "
+                    + "long, so its cold JIT is not given a full share at once (least-connections); 0: off "
+                    + "(default: 0).")
+    Duration slowStart = Duration.ZERO;
+
     @Option(names = "--runtime-dir", paramLabel = "DIR",
             description = "Private directory (mode 0700) for the handoff socket (default: "
                     + "$XDG_RUNTIME_DIR/jcluster-PORT, else /tmp/jcluster-UID-PORT).")

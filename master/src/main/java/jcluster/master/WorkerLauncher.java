@@ -68,7 +68,8 @@ final class WorkerLauncher {
                 // the worker's own deadline is a backstop for when the master is gone; the master's acts first
                 Math.max(options.drainTimeout.toMillis(), options.shutdownTimeout.toMillis()),
                 new WorkerOptions.App(absolute(options.appJar), options.appClass, absolute(options.staticDir)),
-                options.blockingThreads, options.blockingQueue, claimsFile);
+                options.blockingThreads, options.blockingQueue, claimsFile, options.maxRequestsPerConnection,
+                options.maxConnectionAge.toMillis());
         List<String> cmd = new ArrayList<>();
         cmd.add(javaBinary());
         cmd.addAll(jvmOptions);

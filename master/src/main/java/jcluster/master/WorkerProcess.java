@@ -139,6 +139,11 @@ final class WorkerProcess implements Dispatcher.Candidate {
     }
 
     @Override
+    public long readyNanos() {
+        return readyNanos;
+    }
+
+    @Override
     public int load() {
         return (stats == null ? 0 : stats.openConnections()) + sentSinceHeartbeat;
     }

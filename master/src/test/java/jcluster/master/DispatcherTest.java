@@ -22,6 +22,7 @@ class DispatcherTest {
         long oldest;
         long heartbeat;
         int load;
+        long ready;
 
         Fake(String name) {
             this.name = name;
@@ -48,13 +49,18 @@ class DispatcherTest {
         }
 
         @Override
+        public long readyNanos() {
+            return ready;
+        }
+
+        @Override
         public String toString() {
             return name;
         }
     }
 
     static Dispatcher<Fake> dispatcher(Dispatcher.Policy p, Fake... ws) {
-        Dispatcher<Fake> d = new Dispatcher<>(p, CAP, STALL, LATE);
+        Dispatcher<Fake> d = new Dispatcher<>(p, CAP, STALL, LATE, 0);
         for (Fake w : ws) {
             d.add(w);
         }
@@ -150,7 +156,7 @@ class DispatcherTest {
         Fake a = new Fake("a");
         a.unacked = 1;
         a.oldest = -1_000_000 * MS;
-        Dispatcher<Fake> d = new Dispatcher<>(Dispatcher.Policy.ROUND_ROBIN, CAP, 0, LATE);
+        Dispatcher<Fake> d = new Dispatcher<>(Dispatcher.Policy.ROUND_ROBIN, CAP, 0, LATE, 0);
         d.add(a);
         assertSame(a, d.next(0));
     }
@@ -167,6 +173,34 @@ class DispatcherTest {
         assertEquals(List.of("b", "c", "b", "c"), take(d, 0, 4));
         c.load = 1;
         assertEquals(List.of("c", "c"), take(d, 0, 2));
+    }
+
+    @Test
+    void slowStartGivesANewWorkerAGrowingShare() {
+        long slow = 10_000 * MS;
+        Fake old = new Fake("old");
+        Fake fresh = new Fake("new");
+        long now = 100_000 * MS;
+        old.heartbeat = fresh.heartbeat = now;
+        old.ready = 0;
+        fresh.ready = now;
+        Dispatcher<Fake> d = new Dispatcher<>(Dispatcher.Policy.LEAST_CONNECTIONS, CAP, STALL, LATE, slow);
+        d.add(old);
+        d.add(fresh);
+        assertEquals(0.1, d.share(fresh, now), 1e-9);
+        assertEquals(1, d.share(old, now), 1e-9);
+        old.load = 8;
+        assertSame(old, d.next(now), "9 / 1 beats 1 / 0.1: the cold worker waits");
+        old.load = 12;
+        assertSame(fresh, d.next(now), "13 / 1 against 1 / 0.1");
+        assertEquals(0.5, d.share(fresh, now + slow / 2), 1e-9);
+        old.load = 1;
+        old.heartbeat = fresh.heartbeat = now + slow;
+        assertSame(fresh, d.next(now + slow), "a full share at the end: 1 against 2");
+        Dispatcher<Fake> rr = new Dispatcher<>(Dispatcher.Policy.ROUND_ROBIN, CAP, STALL, LATE, slow);
+        rr.add(old);
+        rr.add(fresh);
+        assertEquals(List.of("old", "new"), take(rr, now, 2), "round-robin stays exact");
     }
 
     @Test

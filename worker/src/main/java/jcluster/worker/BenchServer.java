@@ -13,6 +13,7 @@ import jcluster.common.Logging;
 import jcluster.app.AppContext;
 import jcluster.worker.http.BlockingPool;
 import jcluster.worker.http.HttpInitializer;
+import jcluster.worker.http.Limits;
 import jcluster.worker.http.ServerState;
 
 import java.util.concurrent.atomic.LongAdder;
@@ -76,8 +77,7 @@ public final class BenchServer {
         // the same limits the master gives workers by default
         DefaultApp app = new DefaultApp();
         app.start(info);
-        HttpInitializer http = new HttpInitializer(app, null, state, new BlockingPool(16, 64, null), 1 << 20, 8192,
-                8192, 5000, 10000);
+        HttpInitializer http = new HttpInitializer(app, null, state, new BlockingPool(16, 64, null), Limits.DEFAULT);
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads, EpollIoHandler.newFactory());
         Channel server = new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
                 .option(ChannelOption.SO_BACKLOG, 1024)

@@ -28,6 +28,7 @@ import jcluster.app.Handler;
 import jcluster.app.PipelineHook;
 import jcluster.worker.http.BlockingPool;
 import jcluster.worker.http.HttpInitializer;
+import jcluster.worker.http.Limits;
 import jcluster.worker.http.ServerState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -106,9 +107,10 @@ final class Worker implements ServerState, AppContext {
             }
         }, EpollIoHandler.newFactory());
         try {
-            HttpInitializer http = new HttpInitializer(handler, hook(loaded.handler()), this, pool, options.maxBody(),
-                    options.maxInitialLine(), options.maxHeaderSize(), options.keepAliveTimeoutMillis(),
-                    options.headerTimeoutMillis());
+            HttpInitializer http = new HttpInitializer(handler, hook(loaded.handler()), this, pool,
+                    new Limits(options.maxBody(), options.maxInitialLine(), options.maxHeaderSize(),
+                            options.keepAliveTimeoutMillis(), options.headerTimeoutMillis(),
+                            options.maxRequestsPerConnection(), options.maxConnectionAgeMillis()));
             selfProbe(http);
             DomainSocketAddress master = new DomainSocketAddress(options.socket().toFile());
             control = new Bootstrap().group(group).channel(EpollDomainSocketChannel.class)
@@ -174,14 +176,14 @@ final class Worker implements ServerState, AppContext {
      */
     static int train() {
         WorkerOptions o = new WorkerOptions(0, Path.of("/nonexistent"), 1, 1 << 20, 8192, 8192, 5000, 10000, 1000,
-                WorkerOptions.App.DEFAULT, 1, 1, null);
+                WorkerOptions.App.DEFAULT, 1, 1, null, 0, 0);
         Worker w = new Worker(o, new byte[Frame.SECRET_LENGTH]);
         EventLoopGroup g = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         try {
             DefaultApp app = new DefaultApp();
             app.start(w);
-            w.selfProbe(new HttpInitializer(app, null, ServerState.UNCOUNTED, new BlockingPool(1, 1, null), 1 << 20,
-                    8192, 8192, 5000, 10000));
+            w.selfProbe(new HttpInitializer(app, null, ServerState.UNCOUNTED, new BlockingPool(1, 1, null),
+                    Limits.DEFAULT));
             for (Channel ch : new Channel[] {new EpollDomainSocketChannel(), new io.netty.channel.epoll.EpollSocketChannel()}) {
                 g.next().register(ch).syncUninterruptibly();
                 ch.close().syncUninterruptibly();

@@ -12,24 +12,15 @@ public final class HttpInitializer {
     private final PipelineHook hook;
     private final ServerState server;
     private final BlockingPool pool;
-    private final int maxBody;
-    private final int maxInitialLine;
-    private final int maxHeaderSize;
-    private final long keepAliveMillis;
-    private final long headerMillis;
+    private final Limits limits;
 
     /** {@code hook}: the app's own pipeline changes, or null. */
-    public HttpInitializer(Handler app, PipelineHook hook, ServerState server, BlockingPool pool, int maxBody, int maxInitialLine, int maxHeaderSize,
-                           long keepAliveMillis, long headerMillis) {
+    public HttpInitializer(Handler app, PipelineHook hook, ServerState server, BlockingPool pool, Limits limits) {
         this.app = app;
         this.hook = hook;
         this.server = server;
         this.pool = pool;
-        this.maxBody = maxBody;
-        this.maxInitialLine = maxInitialLine;
-        this.maxHeaderSize = maxHeaderSize;
-        this.keepAliveMillis = keepAliveMillis;
-        this.headerMillis = headerMillis;
+        this.limits = limits;
     }
 
     public void init(Channel ch) {
@@ -40,12 +31,14 @@ public final class HttpInitializer {
     public void init(Channel ch, ServerState server) {
         Exchange exchange = new Exchange(server);
         ch.pipeline()
-                .addLast(PipelineHook.TIMEOUTS, new ConnectionTimeouts(exchange, keepAliveMillis, headerMillis))
-                .addLast(PipelineHook.DECODER, new StrictRequestDecoder(maxInitialLine, maxHeaderSize))
+                .addLast(PipelineHook.TIMEOUTS, new ConnectionTimeouts(exchange, limits.keepAliveMillis(),
+                        limits.headerMillis()))
+                .addLast(PipelineHook.DECODER, new StrictRequestDecoder(limits.maxInitialLine(),
+                        limits.maxHeaderSize()))
                 .addLast(PipelineHook.ENCODER, new HttpResponseEncoder())
-                .addLast(PipelineHook.GUARD, new RequestGuard(exchange, maxBody))
-                .addLast(PipelineHook.AGGREGATOR, new RequestAggregator(exchange, maxBody))
-                .addLast(PipelineHook.APP, new HttpServerHandler(exchange, app, server, pool));
+                .addLast(PipelineHook.GUARD, new RequestGuard(exchange, limits.maxBody()))
+                .addLast(PipelineHook.AGGREGATOR, new RequestAggregator(exchange, limits.maxBody()))
+                .addLast(PipelineHook.APP, new HttpServerHandler(exchange, app, server, pool, limits));
         if (hook != null) {
             hook.configure(ch.pipeline());
         }

@@ -51,16 +51,28 @@ final class HttpServerHandler extends ChannelInboundHandlerAdapter {
     private final Handler app;
     private final ServerState server;
     private final BlockingPool pool;
+    private final long maxRequests;
+    private final long maxAgeNanos;
+    private final long openedNanos = System.nanoTime();
+    private long answered;
     private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>(2);
     /** The request being answered, until its response is written. */
     private FullHttpRequest current;
     private boolean unflushed;
 
-    HttpServerHandler(Exchange exchange, Handler app, ServerState server, BlockingPool pool) {
+    HttpServerHandler(Exchange exchange, Handler app, ServerState server, BlockingPool pool, Limits limits) {
         this.exchange = exchange;
         this.app = app;
         this.server = server;
         this.pool = pool;
+        this.maxRequests = limits.maxRequestsPerConnection();
+        this.maxAgeNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(limits.maxConnectionAgeMillis());
+    }
+
+    /** The connection has served its share: --max-requests-per-connection, --max-connection-age. */
+    private boolean spent() {
+        return (maxRequests > 0 && answered >= maxRequests)
+                || (maxAgeNanos > 0 && System.nanoTime() - openedNanos >= maxAgeNanos);
     }
 
     @Override
@@ -123,7 +135,9 @@ final class HttpServerHandler extends ChannelInboundHandlerAdapter {
             req.release();
             return;
         }
-        boolean keepAlive = HttpUtil.isKeepAlive(req) && !exchange.closeAfterResponse && !server.draining();
+        answered++;
+        boolean keepAlive = HttpUtil.isKeepAlive(req) && !exchange.closeAfterResponse && !server.draining()
+                && !spent();
         boolean head = req.method() == HttpMethod.HEAD;
         HttpVersion version = req.protocolVersion();
         String uri = req.uri();

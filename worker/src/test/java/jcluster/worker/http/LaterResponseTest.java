@@ -24,8 +24,7 @@ class LaterResponseTest {
 
     private EmbeddedChannel channel() {
         EmbeddedChannel ch = new EmbeddedChannel();
-        new HttpInitializer(app, null, ServerState.UNCOUNTED, new BlockingPool(1, 1, null), 1 << 20, 8192, 8192,
-                5000, 10000).init(ch);
+        new HttpInitializer(app, null, ServerState.UNCOUNTED, new BlockingPool(1, 1, null), Limits.DEFAULT).init(ch);
         return ch;
     }
 
@@ -82,8 +81,7 @@ class LaterResponseTest {
     void noContentAndNotModifiedHaveNoBodyNorLength() {
         Handler h = req -> Response.of(req.path().equals("/204") ? 204 : 304).body("x".getBytes(StandardCharsets.UTF_8));
         EmbeddedChannel ch = new EmbeddedChannel();
-        new HttpInitializer(h, null, ServerState.UNCOUNTED, new BlockingPool(1, 1, null), 1 << 20, 8192, 8192,
-                5000, 10000).init(ch);
+        new HttpInitializer(h, null, ServerState.UNCOUNTED, new BlockingPool(1, 1, null), Limits.DEFAULT).init(ch);
         ch.writeInbound(Unpooled.copiedBuffer("GET /204 HTTP/1.1\r\nHost: x\r\n\r\nGET /304 HTTP/1.1\r\nHost: x\r\n\r\n",
                 StandardCharsets.US_ASCII));
         String out = out(ch);
