@@ -22,8 +22,8 @@ final class MasterOptions {
 
     @Option(names = "--dispatch", paramLabel = "POLICY",
             description = "How a new connection's worker is chosen among those that can take one: "
-                    + "least-connections or round-robin (default: ${DEFAULT-VALUE}).")
-    String dispatch = "least-connections";
+                    + "round-robin or least-connections (default: ${DEFAULT-VALUE}).")
+    String dispatch = "round-robin";
 
     @Option(names = "--handoff-timeout", paramLabel = "DURATION", converter = Units.DurationConverter.class,
             description = "A connection a worker has not picked up this long after it was sent is taken back and "

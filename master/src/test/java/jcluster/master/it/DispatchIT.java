@@ -35,7 +35,7 @@ class DispatchIT {
 
     @Test
     void whileOneWorkerIsBlockedEveryNewConnectionIsAnsweredByTheOthers() throws Exception {
-        try (Cluster c = Cluster.start("--workers=2")) {
+        try (Cluster c = Cluster.start("--workers=2", "--dispatch=least-connections")) {
             List<Long> pids = c.workerPids();
             CompletableFuture<Http.Response> busy = compute(c.port, 4000);
             Thread.sleep(300);
