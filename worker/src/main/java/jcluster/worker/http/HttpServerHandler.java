@@ -136,10 +136,12 @@ final class HttpServerHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         answered++;
-        boolean keepAlive = HttpUtil.isKeepAlive(req) && !exchange.closeAfterResponse && !server.draining()
-                && !spent();
         boolean head = req.method() == HttpMethod.HEAD;
         HttpVersion version = req.protocolVersion();
+        // HTTP/1.0 has no chunked coding: a streamed body there is delimited by closing the connection
+        boolean closeDelimited = version == HttpVersion.HTTP_1_0 && !head && res.body() instanceof Response.Stream;
+        boolean keepAlive = HttpUtil.isKeepAlive(req) && !exchange.closeAfterResponse && !server.draining()
+                && !spent() && !closeDelimited;
         String uri = req.uri();
         req.release();
         HttpHeaders h = res.headers();
@@ -204,7 +206,11 @@ final class HttpServerHandler extends ChannelInboundHandlerAdapter {
                 if (ctx.pipeline().get(CHUNKED_WRITER) == null) {
                     ctx.pipeline().addBefore(PipelineHook.APP, CHUNKED_WRITER, new ChunkedWriteHandler());
                 }
-                h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+                if (closeDelimited) {
+                    h.remove(HttpHeaderNames.TRANSFER_ENCODING);
+                } else {
+                    h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+                }
                 ctx.write(new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, h), ctx.voidPromise());
                 last = ctx.write(new HttpChunkedInput(new ChunkedStream(stream.in())), ctx.newPromise());
             }

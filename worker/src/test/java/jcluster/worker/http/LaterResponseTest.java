@@ -19,6 +19,7 @@ class LaterResponseTest {
     private final Handler app = req -> switch (req.path()) {
         case "/slow" -> Response.later(slow);
         case "/throw" -> throw new IllegalStateException("app bug (expected by this test)");
+        case "/stream" -> Response.of(200).body(new java.io.ByteArrayInputStream("streamed\n".getBytes()));
         default -> Response.text("fast\n");
     };
 
@@ -75,6 +76,28 @@ class LaterResponseTest {
         assertTrue(out.startsWith("HTTP/1.1 500 "), out);
         assertTrue(out.contains("fast\n"), out);
         ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void aStreamIsChunkedInHttp11AndCloseDelimitedInHttp10() {
+        EmbeddedChannel ch = channel();
+        ch.writeInbound(Unpooled.copiedBuffer("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n", StandardCharsets.US_ASCII));
+        ch.runPendingTasks();
+        String out11 = out(ch).toLowerCase();
+        assertTrue(out11.contains("transfer-encoding: chunked") && out11.contains("9\r\nstreamed\n\r\n0\r\n\r\n"),
+                out11);
+        assertTrue(ch.isActive());
+        ch.finishAndReleaseAll();
+        EmbeddedChannel ch10 = channel();
+        ch10.writeInbound(Unpooled.copiedBuffer("GET /stream HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+                StandardCharsets.US_ASCII));
+        ch10.runPendingTasks();
+        String out10 = out(ch10).toLowerCase();
+        assertFalse(out10.contains("transfer-encoding"), out10);
+        assertTrue(out10.contains("connection: close") && out10.endsWith("\r\n\r\nstreamed\n"), out10);
+        ch10.runPendingTasks();
+        assertFalse(ch10.isActive(), "the close ends the body");
+        ch10.finishAndReleaseAll();
     }
 
     @Test
