@@ -39,27 +39,31 @@ public final class ClaimSlots implements AutoCloseable {
     private static final long REVOKED = 3;
     private static final VarHandle SLOT = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.nativeOrder());
 
+    private final Path path;
     private final FileChannel file;
     private final MappedByteBuffer map;
 
-    private ClaimSlots(FileChannel file) throws IOException {
-        this.file = file;
-        this.map = file.map(FileChannel.MapMode.READ_WRITE, 0, (long) SLOTS * Long.BYTES);
+    private ClaimSlots(Path path) throws IOException {
+        this.path = path;
+        this.file = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        try {
+            this.map = file.map(FileChannel.MapMode.READ_WRITE, 0, (long) SLOTS * Long.BYTES);
+        } catch (IOException | RuntimeException e) {
+            file.close();
+            throw e;
+        }
     }
 
-    /** The master's side: a new, zeroed file only this user can open. */
+    /** The master's side: a new file only this user can open, its slots zero (mapping grows it to size). */
     public static ClaimSlots create(Path path) throws IOException {
         Files.deleteIfExists(path);
         Files.createFile(path, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        ch.truncate(0);
-        ch.write(java.nio.ByteBuffer.allocate(SLOTS * Long.BYTES));
-        return new ClaimSlots(ch);
+        return new ClaimSlots(path);
     }
 
     /** The worker's side: the file the master made for it. */
     public static ClaimSlots open(Path path) throws IOException {
-        return new ClaimSlots(FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE));
+        return new ClaimSlots(path);
     }
 
     private static int index(long seq) {
@@ -84,5 +88,11 @@ public final class ClaimSlots implements AutoCloseable {
     @Override
     public void close() throws IOException {
         file.close();
+    }
+
+    /** Master: closes the slots and removes their file, once the worker is gone. */
+    public void delete() throws IOException {
+        close();
+        Files.deleteIfExists(path);
     }
 }

@@ -7,8 +7,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What the master tells a worker on its command line ({@code claims}: its {@link ClaimSlots} file, or none). Internal: users set these through the master's flags, and
- * the worker fails fast on anything it does not understand, since that means the jar and the master disagree.
+ * What the master tells a worker on its command line ({@code claims}: its {@link ClaimSlots} file, or none).
+ * Internal: users set these through the master's flags, and the worker fails fast on anything it does not
+ * understand, since that means the jar and the master disagree.
  * The per-worker secret is not here: it travels in the environment ({@link #SECRET_ENV}), which only the server's
  * user can read, and not on the command line, which everyone can.
  */

@@ -26,6 +26,8 @@ class ClaimSlotsTest {
             assertTrue(master.revoke(2));
             assertFalse(worker.claim(2));
             assertFalse(worker.claim(3), "never offered");
+            master.delete();
+            assertFalse(Files.exists(f), "the master removes the file when the worker is gone");
         }
     }
 

@@ -9,6 +9,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.util.concurrent.Callable;
 
 /** {@code java -jar master.jar [flags]}: parses the flags and runs the master. */
@@ -92,9 +93,9 @@ public final class Main implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
         range("--blocking-threads", options.blockingThreads, 1, 1024);
-        range("--max-requests-per-connection", options.maxRequestsPerConnection, 0, Long.MAX_VALUE / 2);
         range("--blocking-queue", options.blockingQueue, 0, 1_000_000);
-        if (options.staticDir != null && !java.nio.file.Files.isDirectory(options.staticDir)) {
+        range("--max-requests-per-connection", options.maxRequestsPerConnection, 0, Long.MAX_VALUE / 2);
+        if (options.staticDir != null && !Files.isDirectory(options.staticDir)) {
             throw new ParameterException(spec.commandLine(), "--static " + options.staticDir + " is not a directory");
         }
         if (options.appClass != null && options.appClass.isBlank()) {

@@ -703,7 +703,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         long timeout = options.handoffTimeout.toNanos();
         boolean any = false;
         for (WorkerProcess w : workers) {
-            if (w.state == WorkerProcess.State.EXITED || w.unacked() == 0 || now - w.oldestUnackedNanos() < timeout) {
+            if (w.state == WorkerProcess.State.EXITED) {
                 continue;
             }
             List<FileDescriptor> back = w.revokeStale(now, timeout);

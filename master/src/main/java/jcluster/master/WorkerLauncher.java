@@ -91,11 +91,10 @@ final class WorkerLauncher {
         // nothing from more than two, which keeps its C heap (JIT compiler arenas, mostly) small
         pb.environment().putIfAbsent("MALLOC_ARENA_MAX", "2");
         try {
-            return new WorkerProcess(id, generation, secret, pb.start(), claims, claimsFile);
+            return new WorkerProcess(id, generation, secret, pb.start(), claims);
         } catch (IOException | RuntimeException e) {
             if (claims != null) {
-                claims.close();
-                java.nio.file.Files.deleteIfExists(claimsFile);
+                claims.delete();
             }
             throw e;
         }

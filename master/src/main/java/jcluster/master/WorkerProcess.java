@@ -8,8 +8,6 @@ import jcluster.common.MessageType;
 import jcluster.common.WorkerStats;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -65,7 +63,6 @@ final class WorkerProcess implements Dispatcher.Candidate {
     private long lastCpuSampleNanos;
     private final ArrayDeque<Handoff> unacked = new ArrayDeque<>();
     private final ClaimSlots claims;
-    private final Path claimsFile;
     /** Connections sent so far: the claim sequence number of the last one. */
     private long sent;
     /** Connections sent since the last heartbeat, which counted the ones open before. */
@@ -87,13 +84,12 @@ final class WorkerProcess implements Dispatcher.Candidate {
     }
 
     /** {@code claims}: the claim slots shared with this worker, or null to hand off without them. */
-    WorkerProcess(int id, int generation, byte[] secret, Process process, ClaimSlots claims, Path claimsFile) {
+    WorkerProcess(int id, int generation, byte[] secret, Process process, ClaimSlots claims) {
         this.id = id;
         this.generation = generation;
         this.secret = secret;
         this.process = process;
         this.claims = claims;
-        this.claimsFile = claimsFile;
         this.output = new WorkerOutput(id, process.pid(), process);
     }
 
@@ -170,7 +166,7 @@ final class WorkerProcess implements Dispatcher.Candidate {
      * another worker. One the worker claimed meanwhile stays its own.
      */
     List<FileDescriptor> revokeStale(long now, long timeoutNanos) {
-        List<FileDescriptor> back = new ArrayList<>();
+        List<FileDescriptor> back = List.of();
         if (claims == null) {
             return back;
         }
@@ -180,6 +176,9 @@ final class WorkerProcess implements Dispatcher.Candidate {
             }
             if (!h.revoked && claims.revoke(h.seq)) {
                 h.revoked = true;
+                if (back.isEmpty()) {
+                    back = new ArrayList<>();
+                }
                 back.add(h.fd);
             }
         }
@@ -210,8 +209,7 @@ final class WorkerProcess implements Dispatcher.Candidate {
     void releaseClaims() {
         if (claims != null) {
             try {
-                claims.close();
-                Files.deleteIfExists(claimsFile);
+                claims.delete();
             } catch (IOException e) {
                 // in the runtime directory, which goes at exit anyway
             }
