@@ -25,7 +25,7 @@ need wrk bc
 [ -f "$JAR" ] || mvn -B -q package -DskipTests
 
 tmp=$(mktemp -d)
-PORT=$((20000 + RANDOM % 20000))
+PORT=$(free_port)
 extra=()
 [ -n "${WORKER_JVM_OPTS:-}" ] && extra+=("--worker-jvm-opts=$WORKER_JVM_OPTS")
 # shellcheck disable=SC2206

@@ -33,9 +33,6 @@ command -v node >/dev/null || { echo "node is not on the PATH: install Node.js 1
 JVM_OPTS=${JVM_OPTS:-$(java -cp "$JAR" jcluster.master.WorkerJvm)}
 
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
-    || echo $((20000 + RANDOM % 20000)); }
-
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
 pids=()
@@ -45,19 +42,6 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-
-wait_http() { # port: wait until GET / answers 200
-    local reply
-    for _ in $(seq 1 300); do
-        reply=$( (exec 3<>"/dev/tcp/127.0.0.1/$1" \
-            && printf 'GET / HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n' >&3 && head -c 12 <&3) 2>/dev/null) || true
-        [[ $reply == *" 200"* ]] && return 0
-        sleep 0.1
-    done
-    echo "server on port $1 did not come up; its log:" >&2
-    cat "$tmp"/*.log >&2
-    exit 1
-}
 
 rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 # the cluster's worker pids, from its status command
@@ -79,30 +63,19 @@ NODE=$!
 pids+=($NODE)
 NGINX_PORT=$(free_port)
 mkdir -p "$tmp/nginx"
-cat >"$tmp/nginx/nginx.conf" <<CONF
-daemon off;
-master_process on;
-worker_processes $WORKERS;
-pid $tmp/nginx/nginx.pid;
-error_log stderr warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    client_body_temp_path $tmp/nginx;
-    proxy_temp_path $tmp/nginx;
-    fastcgi_temp_path $tmp/nginx;
-    uwsgi_temp_path $tmp/nginx;
-    scgi_temp_path $tmp/nginx;
+{
+    nginx_conf_head "$tmp/nginx" "$WORKERS"
+    cat <<CONF
     server {
         listen 127.0.0.1:$NGINX_PORT;
         location / { default_type "text/plain; charset=utf-8"; return 200 "Hello, world!\n"; }
     }
 }
 CONF
+} >"$tmp/nginx/nginx.conf"
 nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" >"$tmp/nginx.log" 2>&1 &
 pids+=($!)
-for p in "$CLUSTER_PORT" "$NETTY_PORT" "$NODE_PORT" "$NGINX_PORT"; do wait_http "$p"; done
+for p in "$CLUSTER_PORT" "$NETTY_PORT" "$NODE_PORT" "$NGINX_PORT"; do wait_http "$p" /; done
 
 # footprint at idle, before any load
 sleep 2

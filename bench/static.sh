@@ -23,9 +23,6 @@ JAR=master/target/master.jar
 need wrk nginx
 [ -f "$JAR" ] || mvn -B -q package -DskipTests
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
-    || echo $((20000 + RANDOM % 20000)); }
-
 tmp=$(mktemp -d)
 # nginx's workers run as an unprivileged user when started as root: they must be able to read the files
 chmod 755 "$tmp"
@@ -43,50 +40,26 @@ head -c 1024 /dev/urandom >"$www/1k.bin"
 head -c $((1024 * 1024)) /dev/urandom >"$www/1m.bin"
 chmod 755 "$www" && chmod 644 "$www"/*
 
-wait_http() { # port: wait until GET /1k.bin answers 200
-    local reply
-    for _ in $(seq 1 300); do
-        reply=$( (exec 3<>"/dev/tcp/127.0.0.1/$1" \
-            && printf 'GET /1k.bin HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n' >&3 && head -c 12 <&3) 2>/dev/null) || true
-        [[ $reply == *" 200"* ]] && return 0
-        sleep 0.1
-    done
-    echo "server on port $1 did not come up; its log:" >&2
-    cat "$tmp"/*.log >&2
-    exit 1
-}
-
 CLUSTER_PORT=$(free_port)
 java -jar "$JAR" --workers="$WORKERS" --port="$CLUSTER_PORT" --runtime-dir="$tmp/run" --static="$www" \
     >"$tmp/cluster.log" 2>&1 &
 pids+=($!)
 NGINX_PORT=$(free_port)
 mkdir -p "$tmp/nginx"
-cat >"$tmp/nginx/nginx.conf" <<CONF
-daemon off;
-master_process on;
-worker_processes $WORKERS;
-pid $tmp/nginx/nginx.pid;
-error_log stderr warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
+{
+    nginx_conf_head "$tmp/nginx" "$WORKERS"
+    cat <<CONF
     sendfile on;
     tcp_nopush on;
-    keepalive_requests 1000000;
     types { application/octet-stream bin; }
-    client_body_temp_path $tmp/nginx;
-    proxy_temp_path $tmp/nginx;
-    fastcgi_temp_path $tmp/nginx;
-    uwsgi_temp_path $tmp/nginx;
-    scgi_temp_path $tmp/nginx;
     server { listen 127.0.0.1:$NGINX_PORT; root $www; }
 }
 CONF
+} >"$tmp/nginx/nginx.conf"
 nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" >"$tmp/nginx.log" 2>&1 &
 pids+=($!)
-wait_http "$CLUSTER_PORT"
-wait_http "$NGINX_PORT"
+wait_http "$CLUSTER_PORT" /1k.bin
+wait_http "$NGINX_PORT" /1k.bin
 
 declare -A PORT=([cluster]=$CLUSTER_PORT [nginx]=$NGINX_PORT)
 SERVERS=(cluster nginx)
