@@ -1,6 +1,7 @@
 package jcluster.common;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +12,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** Two mappings of one file, as the master and a worker have: exactly one side wins each connection. */
+@Timeout(30)
 class ClaimSlotsTest {
 
     @Test

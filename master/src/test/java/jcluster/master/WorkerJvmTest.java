@@ -1,9 +1,11 @@
 package jcluster.master;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+@Timeout(10)
 class WorkerJvmTest {
     @Test
     void nativeHeapTrimmingOnlyWhereTheJvmHasIt() {

@@ -1,11 +1,13 @@
 package jcluster.worker;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+@Timeout(10)
 class StaticFilesTest {
 
     @Test

@@ -5,12 +5,14 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import jcluster.app.Response;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.nio.charset.StandardCharsets;
 
 import static org.junit.jupiter.api.Assertions.*;
 
 /** --max-requests-per-connection and --max-connection-age end a keep-alive connection with Connection: close. */
+@Timeout(10)
 class ConnectionLimitsTest {
     private static final String GET = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
 

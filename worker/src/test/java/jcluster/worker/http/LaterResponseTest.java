@@ -6,6 +6,7 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import jcluster.app.Handler;
 import jcluster.app.Response;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
@@ -13,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** Responses that complete later keep the order of pipelined requests; a handler that throws costs a 500. */
+@Timeout(10)
 class LaterResponseTest {
     private final CompletableFuture<Response> slow = new CompletableFuture<>();
 

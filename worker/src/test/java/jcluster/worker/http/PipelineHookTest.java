@@ -16,6 +16,7 @@ import jcluster.app.PipelineHook;
 import jcluster.app.Request;
 import jcluster.app.Response;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -23,6 +24,7 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** An app that also implements PipelineHook sees the named pipeline and can answer with its own Netty handler. */
+@Timeout(10)
 class PipelineHookTest {
     static final class HookedApp implements Handler, PipelineHook {
         List<String> names;
