@@ -7,6 +7,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -17,21 +18,22 @@ import java.time.format.DateTimeFormatter;
 public final class Responses {
     private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
 
-    private record CachedDate(long second, String value) {
+    private record CachedDate(long second, AsciiString value) {
     }
 
     // Formatting a date per response costs more than the rest of a small response; it changes once a second.
-    private static volatile CachedDate date = new CachedDate(-1, "");
+    // An AsciiString is written out by the encoder as one copy of its bytes, not char by char.
+    private static volatile CachedDate date = new CachedDate(-1, AsciiString.EMPTY_STRING);
 
     private Responses() {
     }
 
     /** The current IMF-fixdate, formatted at most once a second. */
-    public static String date() {
+    public static AsciiString date() {
         long now = System.currentTimeMillis() / 1000;
         CachedDate d = date;
         if (d.second != now) {
-            d = new CachedDate(now, HTTP_DATE.format(Instant.ofEpochSecond(now)));
+            d = new CachedDate(now, new AsciiString(HTTP_DATE.format(Instant.ofEpochSecond(now))));
             date = d;
         }
         return d.value;

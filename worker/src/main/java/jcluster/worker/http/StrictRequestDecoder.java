@@ -1,13 +1,18 @@
 package jcluster.worker.http;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -79,12 +84,31 @@ public final class StrictRequestDecoder extends HttpRequestDecoder {
         super.decode(ctx, buffer, out);
         // Netty completes at most one message per call, and always last.
         if (out.size() > before && out.get(out.size() - 1) instanceof LastHttpContent) {
+            mergeBodiless(out);
             scan = Scan.BEFORE_HEAD;
             scanned = 0;
             last1 = last2 = -1;
         } else {
             scanned = Math.min(scanned, buffer.readableBytes());
         }
+    }
+
+    /**
+     * A request without a body comes out of Netty's decoder as a head followed by an empty last content, which the
+     * aggregator then joins into a full request around a new composite buffer. Most requests have no body, so the
+     * pair is made one full request here and the aggregator lets it pass (measured: about 2% of a worker's time on
+     * small requests). A request with {@code Expect} still takes the aggregator's path, which answers it.
+     */
+    private static void mergeBodiless(List<Object> out) {
+        int n = out.size();
+        if (n < 2 || out.get(n - 1) != LastHttpContent.EMPTY_LAST_CONTENT
+                || !(out.get(n - 2) instanceof HttpRequest head) || head instanceof FullHttpRequest
+                || !head.decoderResult().isSuccess() || head.headers().contains(HttpHeaderNames.EXPECT)) {
+            return;
+        }
+        out.remove(n - 1);
+        out.set(n - 2, new DefaultFullHttpRequest(head.protocolVersion(), head.method(), head.uri(),
+                Unpooled.EMPTY_BUFFER, head.headers(), EmptyHttpHeaders.INSTANCE));
     }
 
     /**

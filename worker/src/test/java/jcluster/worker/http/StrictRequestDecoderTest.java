@@ -2,6 +2,7 @@ package jcluster.worker.http;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
@@ -41,6 +42,23 @@ class StrictRequestDecoderTest {
 
     private static boolean failed(List<HttpObject> objs) {
         return objs.stream().anyMatch(o -> o.decoderResult().isFailure());
+    }
+
+    @Test
+    void aRequestWithoutBodyComesOutWholeAndOneWithABodyOrExpectInParts() {
+        List<HttpObject> out = decode("GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi"
+                + "GET /c HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n");
+        assertFalse(failed(out));
+        assertEquals(3, requests(out));
+        FullHttpRequest whole = assertInstanceOf(FullHttpRequest.class, out.get(0));
+        assertEquals("/a", whole.uri());
+        assertEquals("x", whole.headers().get("host"));
+        assertEquals(0, whole.content().readableBytes());
+        // the aggregator joins these, and answers the expectation
+        assertFalse(out.get(1) instanceof FullHttpRequest);
+        assertFalse(out.get(out.size() - 2) instanceof FullHttpRequest);
+        assertEquals(LastHttpContent.EMPTY_LAST_CONTENT, out.get(out.size() - 1));
     }
 
     @Test
