@@ -6,7 +6,11 @@ package jcluster.master;
  * generation, so the pages a worker touches stay few (with the JVM's defaults on a large machine, the young
  * generation alone grew a worker to about 160 MiB of RSS under load; these keep it near 85 MiB at the same
  * throughput) and may grow to 256 MiB for the app; the C heap trimmed every second where the JVM can (17.0.9+,
- * 21.0.1+, 22+: about 8 MiB less after load); and an OutOfMemoryError ends the process, so the master respawns it.
+ * 21.0.1+, 22+: about 8 MiB less after load); an OutOfMemoryError ends the process, so the master respawns it;
+ * and Netty's buffer leak detection is off. Even sampling one buffer in 128 (Netty's default), it wraps every buffer
+ * and records a stack trace per sample: measured, it was a quarter of a worker's user CPU per keep-alive request
+ * (4.2 against 3.0 µs). The test suite runs workers with it at {@code paranoid} and fails on any leak report, and a
+ * user who suspects an app of leaking turns it on with {@code -Dio.netty.leakDetection.level=simple}.
  * {@code main} prints them, for scripts that start a JVM like a worker (bench/run.sh).
  */
 final class WorkerJvm {
@@ -18,7 +22,7 @@ final class WorkerJvm {
         if (canTrimNativeHeap(Runtime.version())) {
             sb.append(" -XX:+UnlockExperimentalVMOptions -XX:TrimNativeHeapInterval=1000");
         }
-        return sb.append(" -XX:+ExitOnOutOfMemoryError").toString();
+        return sb.append(" -XX:+ExitOnOutOfMemoryError -Dio.netty.leakDetection.level=disabled").toString();
     }
 
     /** The JVMs that know -XX:TrimNativeHeapInterval (JDK-8293114 and its backports). */

@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
@@ -25,6 +26,12 @@ final class Cluster implements AutoCloseable {
     static final Path EXAMPLE_JAR = Path.of(System.getProperty("jcluster.example.jar",
             "../examples/hello-app/target/hello-app.jar")).toAbsolutePath();
     static final Duration READY_TIMEOUT = Duration.ofSeconds(30);
+    /**
+     * Workers with Netty's leak detection at its strictest (every buffer tracked), which their defaults turn off:
+     * for the suites that drive every HTTP path, each ending with {@link #assertNoLeaks}.
+     */
+    static final String LEAK_CHECKED_WORKERS =
+            "--worker-jvm-opts=-XX:+UseSerialGC -Xmx128m -Dio.netty.leakDetection.level=paranoid";
 
     final int port;
     final Path runtimeDir;
@@ -141,6 +148,33 @@ final class Cluster implements AutoCloseable {
                 fail("interrupted");
             }
         }
+    }
+
+    /**
+     * Fails if a worker dropped a buffer without releasing it. Netty notices such a buffer once the collector has
+     * freed it, and reports it on a later allocation: so each worker collects garbage (jcmd GC.run), then serves a
+     * few more requests. Needs workers started with {@link #LEAK_CHECKED_WORKERS}.
+     */
+    void assertNoLeaks() throws IOException, InterruptedException {
+        String jcmd = Path.of(javaBinary()).resolveSibling("jcmd").toString();
+        List<Long> workers = workerPids();
+        for (long pid : workers) {
+            assertTrue(Files.readString(Path.of("/proc/" + pid + "/cmdline"), StandardCharsets.ISO_8859_1)
+                    .contains("-Dio.netty.leakDetection.level=paranoid\0"), "worker " + pid + " checks for leaks");
+            Process gc = new ProcessBuilder(jcmd, Long.toString(pid), "GC.run").redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!gc.waitFor(20, TimeUnit.SECONDS) || gc.exitValue() != 0) {
+                gc.destroyForcibly();
+                fail("jcmd " + pid + " GC.run failed");
+            }
+        }
+        Thread.sleep(100); // the JVM's reference handler queues what the collection found
+        for (int i = 0; i < 4 * workers.size(); i++) {
+            Http.get(port, "/");
+        }
+        Thread.sleep(300); // the master relays the workers' output to its log
+        String leaks = logText().lines().filter(l -> l.contains("LEAK:")).collect(Collectors.joining("\n"));
+        assertTrue(leaks.isEmpty(), "a worker leaked buffers:\n" + leaks);
     }
 
     /** This test provokes errors in the log: do not fail on them. */

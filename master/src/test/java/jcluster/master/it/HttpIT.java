@@ -30,12 +30,16 @@ class HttpIT {
 
     @BeforeAll
     static void start() throws IOException {
-        cluster = Cluster.start("--workers=2", "--max-body=1k", "--keepalive-timeout=2s", "--header-timeout=1s");
+        cluster = Cluster.start(Cluster.LEAK_CHECKED_WORKERS, "--workers=2", "--max-body=1k", "--keepalive-timeout=2s", "--header-timeout=1s");
     }
 
     @AfterAll
-    static void stop() {
-        cluster.close();
+    static void stop() throws IOException, InterruptedException {
+        try {
+            cluster.assertNoLeaks();
+        } finally {
+            cluster.close();
+        }
     }
 
     record Case(String name, byte[] request, int expect, boolean valid) {

@@ -38,13 +38,17 @@ class StaticIT {
         Files.createSymbolicLink(www.resolve("escape.txt"), parent.resolve("secret.txt"));
         Files.createSymbolicLink(www.resolve("up"), parent);
         Files.createSymbolicLink(www.resolve("inside.txt"), www.resolve("hello.txt"));
-        cluster = Cluster.start("--workers=1", "--static=" + www);
+        cluster = Cluster.start(Cluster.LEAK_CHECKED_WORKERS, "--workers=1", "--static=" + www);
     }
 
     @AfterAll
-    static void stop() {
+    static void stop() throws IOException, InterruptedException {
         if (cluster != null) {
-            cluster.close();
+            try {
+                cluster.assertNoLeaks();
+            } finally {
+                cluster.close();
+            }
         }
     }
 
