@@ -7,7 +7,7 @@
 #     how many took over 100 ms, here and on Node's cluster;
 #   - the footprint run: RSS of the master and each worker at idle and after the load; a worker's spawn-to-READY.
 #
-#   bench/run.sh                      # 2 workers, 3 rounds of 10 s per server and load
+#   bench/run.sh                      # 2 workers, 5 rounds of 10 s per server and load
 #   WORKERS=4 ROUNDS=5 DURATION=15 bench/run.sh
 #
 # Installs wrk and nginx from apt if they are missing (Node must be on the PATH). Writes bench/results/latest.txt.
@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 WORKERS=${WORKERS:-2}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-5}
 CONNS=${CONNS:-64}
@@ -56,7 +56,8 @@ pids+=($MASTER)
 NETTY_PORT=$(free_port)
 # shellcheck disable=SC2086
 MALLOC_ARENA_MAX=2 java $JVM_OPTS -cp "$JAR" jcluster.worker.BenchServer "$NETTY_PORT" "$WORKERS" >"$tmp/netty.log" 2>&1 &
-pids+=($!)
+NETTY=$!
+pids+=($NETTY)
 NODE_PORT=$(free_port)
 node bench/node-cluster.js "$NODE_PORT" "$WORKERS" >"$tmp/node.log" 2>&1 &
 NODE=$!
@@ -89,17 +90,42 @@ LOADS=(keepalive close)
 
 to_ms() { awk '{ v = $1; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } print v }'; }
 
-run_wrk() { # server load seconds -> "rps p50ms p99ms errors"
+# The processes whose CPU a server's requests cost: the cluster's master and workers, Node's primary and workers,
+# nginx's master and workers, the Netty JVM.
+server_pids() {
+    case $1 in
+        cluster) echo "$MASTER $(worker_pids)" ;;
+        netty) echo "$NETTY" ;;
+        node) echo "$NODE $(pgrep -P "$NODE")" ;;
+        nginx) echo "$(cat "$tmp/nginx/nginx.pid") $(pgrep -P "$(cat "$tmp/nginx/nginx.pid")")" ;;
+    esac
+}
+cpu_ticks() { # pids -> user+system clock ticks, summed
+    local t=0 p
+    for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0))); done
+    echo "$t"
+}
+
+run_wrk() { # server load seconds -> "rps p50ms p99ms errors cpu_us_per_request"
     local args=(-t"$THREADS" -c"$CONNS" -d"$3"s --latency)
     [ -n "${HEADER[$2]}" ] && args+=(-H "${HEADER[$2]}")
+    local pids before after
+    pids=$(server_pids "$1")
+    # shellcheck disable=SC2086
+    before=$(cpu_ticks $pids)
     wrk "${args[@]}" "http://127.0.0.1:${PORT[$1]}/" >"$tmp/wrk.out"
-    local rps p50 p99 errors
+    # shellcheck disable=SC2086
+    after=$(cpu_ticks $pids)
+    local rps p50 p99 errors requests
     rps=$(awk '/Requests\/sec/ { print $2 }' "$tmp/wrk.out")
+    requests=$(awk '/requests in/ { print $1 }' "$tmp/wrk.out")
     p50=$(awk '/^ +50%/ { print $2 }' "$tmp/wrk.out" | to_ms)
     p99=$(awk '/^ +99%/ { print $2 }' "$tmp/wrk.out" | to_ms)
     errors=$(awk '/Socket errors/ { gsub(/,/, ""); e = $4 + $6 + $8 + $10 } /Non-2xx/ { e += $NF } END { print e + 0 }' "$tmp/wrk.out")
-    printf '%.0f %.3f %.2f %d\n' "$rps" "$p50" "$p99" "$errors"
+    printf '%.0f %.3f %.2f %d %.2f\n' "$rps" "$p50" "$p99" "$errors" \
+        "$(awk -v t=$((after - before)) -v hz="$HZ" -v n="$requests" 'BEGIN { print n ? t / hz * 1e6 / n : 0 }')"
 }
+HZ=$(getconf CLK_TCK)
 
 echo "warming up (${WARMUP}s per server and load)..." >&2
 for s in "${SERVERS[@]}"; do for l in "${LOADS[@]}"; do run_wrk "$s" "$l" "$WARMUP" >/dev/null; done; done
@@ -150,22 +176,26 @@ mkdir -p bench/results
     echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) cores; wrk -t$THREADS -c$CONNS -d${DURATION}s, $ROUNDS rounds, medians"
     echo "# cluster: master + $WORKERS workers ${CLUSTER_FLAGS}; netty: one JVM, $WORKERS event-loop threads, same"
     echo "# pipeline and app; node: cluster module, $WORKERS workers; nginx: $WORKERS worker processes, return 200"
-    printf '%-10s %-8s %10s %8s %8s %7s\n' load server "req/s" "p50 ms" "p99 ms" errors
+    echo "# cpu: CPU time of the server's processes (user + system) per request, in µs; the steadier measure on a"
+    echo "# shared machine, since it does not depend on how much of the CPU the server got"
+    printf '%-10s %-8s %10s %8s %8s %7s %8s\n' load server "req/s" "p50 ms" "p99 ms" errors "cpu µs"
     for l in "${LOADS[@]}"; do
         for s in "${SERVERS[@]}"; do
             rps=$(awk -v l="$l" -v s="$s" '$1 == l && $2 == s { print $3 }' "$results" | median)
             p50=$(awk -v l="$l" -v s="$s" '$1 == l && $2 == s { print $4 }' "$results" | median)
             p99=$(awk -v l="$l" -v s="$s" '$1 == l && $2 == s { print $5 }' "$results" | median)
             err=$(awk -v l="$l" -v s="$s" '$1 == l && $2 == s { e += $6 } END { print e + 0 }' "$results")
-            printf '%-10s %-8s %10.0f %8.3f %8.2f %7d\n' "$l" "$s" "$rps" "$p50" "$p99" "$err"
+            cpu=$(awk -v l="$l" -v s="$s" '$1 == l && $2 == s { print $7 }' "$results" | median)
+            printf '%-10s %-8s %10.0f %8.3f %8.2f %7d %8.1f\n' "$l" "$s" "$rps" "$p50" "$p99" "$err" "$cpu"
             eval "RPS_${l}_${s}=$rps"
+            eval "CPU_${l}_${s}=$cpu"
         done
     done
     for l in "${LOADS[@]}"; do
         for s in netty nginx node; do
-            c=RPS_${l}_cluster; o=RPS_${l}_${s}
-            awk -v l="$l" -v s="$s" -v c="${!c}" -v o="${!o}" \
-                'BEGIN { printf "ratio %-10s cluster / %-6s = %.3f\n", l, s, c / o }'
+            c=RPS_${l}_cluster; o=RPS_${l}_${s}; cc=CPU_${l}_cluster; oc=CPU_${l}_${s}
+            awk -v l="$l" -v s="$s" -v c="${!c}" -v o="${!o}" -v cc="${!cc}" -v oc="${!oc}" \
+                'BEGIN { printf "ratio %-10s cluster / %-6s = %.3f   (cpu per request: %.2f)\n", l, s, c / o, cc / oc }'
         done
     done
     echo
