@@ -1,6 +1,7 @@
 package jcluster.master;
 
 import jcluster.common.Logging;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -65,6 +66,12 @@ public final class Main implements Callable<Integer> {
             return EXIT_APP_LOAD_FAILED;
         }
         Logging.init("master");
+        // before the master starts any thread or worker, so that all of them inherit it
+        String sched = Sched.setForThisThread(options.sched);
+        if (sched != null) {
+            LoggerFactory.getLogger(Main.class).warn("could not set scheduling policy {}: {}",
+                    options.sched, sched);
+        }
         return new Master(options).run();
     }
 
@@ -89,6 +96,7 @@ public final class Main implements Callable<Integer> {
         range("--max-heap-after-gc", options.maxHeapAfterGc, 0, 100);
         try {
             Dispatcher.Policy.of(options.dispatch);
+            Sched.policy(options.sched);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }

@@ -20,6 +20,12 @@ final class MasterOptions {
             description = "Kernel accept backlog of the listening socket (default: ${DEFAULT-VALUE}).")
     int backlog = 1024;
 
+    @Option(names = "--sched", paramLabel = "POLICY",
+            description = "Linux scheduling policy of the master and its workers: batch (no wakeup preemption: "
+                    + "more requests per wake-up when the CPUs are busy) or other, the usual one "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String sched = Sched.BATCH;
+
     @Option(names = "--dispatch", paramLabel = "POLICY",
             description = "How a new connection's worker is chosen among those that can take one: "
                     + "round-robin or least-connections (default: ${DEFAULT-VALUE}).")

@@ -154,6 +154,11 @@ class CliIT {
     }
 
     @Test
+    void unknownSchedulingPolicy() throws Exception {
+        assertOneLineError(run("--sched=fifo"), 2, "--sched must be batch or other, got 'fifo'");
+    }
+
+    @Test
     void version() throws Exception {
         Result r = run("--version");
         assertEquals(0, r.code());

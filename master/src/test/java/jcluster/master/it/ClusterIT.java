@@ -54,6 +54,40 @@ class ClusterIT {
     }
 
     @Test
+    void theMasterAndItsWorkersRunUnderTheSchedulingPolicyAsked() throws Exception {
+        try (Cluster c = Cluster.start("--workers=2")) {
+            assertEquals(SCHED_BATCH, threadPolicy(c.pid(), "master-loop-1-1"));
+            for (long w : c.workerPids()) {
+                assertEquals(SCHED_BATCH, threadPolicy(w, "loop-1-1"), "worker " + w + "'s event loop");
+            }
+            assertEquals(200, Http.get(c.port, "/").status());
+        }
+        try (Cluster c = Cluster.start("--workers=1", "--sched=other")) {
+            assertEquals(SCHED_OTHER, threadPolicy(c.pid(), "master-loop-1-1"));
+            assertEquals(SCHED_OTHER, threadPolicy(c.workerPids().get(0), "loop-1-1"));
+        }
+    }
+
+    private static final int SCHED_OTHER = 0;
+    private static final int SCHED_BATCH = 3;
+
+    /** The scheduling policy of the process's thread of that name: field 41 of its /proc stat, sched(7). */
+    private static int threadPolicy(long pid, String thread) throws IOException {
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path t : tasks.toList()) {
+                if (Files.readString(t.resolve("comm")).strip().equals(thread)) {
+                    String stat = Files.readString(t.resolve("stat"));
+                    // the fields after the command name, which is in parentheses, start with field 3
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    return Integer.parseInt(f[41 - 3]);
+                }
+            }
+        }
+        fail("no thread " + thread + " in process " + pid);
+        return -1;
+    }
+
+    @Test
     void onlyTheMasterListensOnThePort() throws Exception {
         try (Cluster c = Cluster.start("--workers=2")) {
             Set<String> inodes = listeningInodes(c.port);
