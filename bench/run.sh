@@ -9,6 +9,7 @@
 #
 #   bench/run.sh                      # 2 workers, 5 rounds of 10 s per server and load
 #   WORKERS=4 ROUNDS=5 DURATION=15 bench/run.sh
+#   SCHED=other bench/run.sh          # the cluster and the Netty JVM under SCHED_OTHER instead of SCHED_BATCH
 #
 # Installs wrk and nginx from apt if they are missing (Node must be on the PATH). Writes bench/results/latest.txt.
 set -euo pipefail
@@ -23,6 +24,9 @@ THREADS=${THREADS:-1}
 BLOCK_MS=${BLOCK_MS:-5000}
 JAR=master/target/master.jar
 CLUSTER_FLAGS=${CLUSTER_FLAGS:-}
+# The cluster's scheduling policy (its --sched); the single Netty JVM runs under the same one, since the comparison
+# with it measures the handoff. nginx and Node run as they ship.
+SCHED=${SCHED:-batch}
 
 # shellcheck source=bench/lib.sh
 . bench/lib.sh
@@ -49,13 +53,14 @@ worker_pids() { java -jar "$JAR" status --json --runtime-dir="$tmp/run" | grep -
 
 CLUSTER_PORT=$(free_port)
 # shellcheck disable=SC2086
-java -jar "$JAR" --workers="$WORKERS" --port="$CLUSTER_PORT" --runtime-dir="$tmp/run" $CLUSTER_FLAGS \
+java -jar "$JAR" --workers="$WORKERS" --port="$CLUSTER_PORT" --runtime-dir="$tmp/run" --sched="$SCHED" $CLUSTER_FLAGS \
     >"$tmp/cluster.log" 2>&1 &
 MASTER=$!
 pids+=($MASTER)
 NETTY_PORT=$(free_port)
 # shellcheck disable=SC2086
-MALLOC_ARENA_MAX=2 java $JVM_OPTS -cp "$JAR" jcluster.worker.BenchServer "$NETTY_PORT" "$WORKERS" >"$tmp/netty.log" 2>&1 &
+MALLOC_ARENA_MAX=2 chrt --"$SCHED" 0 java $JVM_OPTS -cp "$JAR" jcluster.worker.BenchServer "$NETTY_PORT" "$WORKERS" \
+    >"$tmp/netty.log" 2>&1 &
 NETTY=$!
 pids+=($NETTY)
 NODE_PORT=$(free_port)
@@ -174,7 +179,7 @@ mib() { awk '{ for (i = 1; i <= NF; i++) printf "%.0f ", $i / 1024 }'; }
 mkdir -p bench/results
 {
     echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) cores; wrk -t$THREADS -c$CONNS -d${DURATION}s, $ROUNDS rounds, medians"
-    echo "# cluster: master + $WORKERS workers ${CLUSTER_FLAGS}; netty: one JVM, $WORKERS event-loop threads, same"
+    echo "# cluster: master + $WORKERS workers --sched=$SCHED ${CLUSTER_FLAGS}; netty: one JVM (sched $SCHED), $WORKERS event-loop threads, same"
     echo "# pipeline and app; node: cluster module, $WORKERS workers; nginx: $WORKERS worker processes, return 200"
     echo "# cpu: CPU time of the server's processes (user + system) per request, in µs; the steadier measure on a"
     echo "# shared machine, since it does not depend on how much of the CPU the server got"
