@@ -53,3 +53,42 @@ http {
     scgi_temp_path $1;
 CONF
 }
+
+# wrk's latency with its unit (250.00us, 1.20ms, 2.00s) in milliseconds: stdin to stdout.
+to_ms() { awk '{ v = $1; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } print v }'; }
+
+# Socket errors plus non-2xx responses in a saved wrk output.
+wrk_errors() { # file
+    awk '/Socket errors/ { gsub(/,/, ""); e = $4 + $6 + $8 + $10 } /Non-2xx/ { e += $NF } END { print e + 0 }' "$1"
+}
+
+# The median of the numbers on stdin.
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# Runs the script's run_wrk SERVER CASE SECONDS for each of its SERVERS and each CASE: a WARMUP-second warm-up of
+# each, then ROUNDS rounds of DURATION seconds, interleaved; appends "CASE SERVER <run_wrk's fields>" to FILE.
+interleaved_rounds() { # file case...
+    local out=$1 r c s line
+    shift
+    echo "warming up (${WARMUP}s per server and case)..." >&2
+    for s in "${SERVERS[@]}"; do for c in "$@"; do run_wrk "$s" "$c" "$WARMUP" >/dev/null; done; done
+    for r in $(seq 1 "$ROUNDS"); do
+        for c in "$@"; do
+            for s in "${SERVERS[@]}"; do
+                line=$(run_wrk "$s" "$c" "$DURATION")
+                echo "round $r $c $s: $line" >&2
+                echo "$c $s $line" >>"$out"
+            done
+        done
+    done
+}
+
+# The median of field N over the lines interleaved_rounds wrote for CASE and SERVER.
+field_median() { # file case server n
+    awk -v c="$2" -v s="$3" -v n="$4" '$1 == c && $2 == s { print $n }' "$1" | median
+}
+
+# The sum of field N over those lines.
+field_sum() { # file case server n
+    awk -v c="$2" -v s="$3" -v n="$4" '$1 == c && $2 == s { t += $n } END { print t + 0 }' "$1"
+}

@@ -93,8 +93,6 @@ declare -A HEADER=([keepalive]="" [close]="Connection: close")
 SERVERS=(cluster netty node nginx)
 LOADS=(keepalive close)
 
-to_ms() { awk '{ v = $1; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } print v }'; }
-
 # The processes whose CPU a server's requests cost: the cluster's master and workers, Node's primary and workers,
 # nginx's master and workers, the Netty JVM.
 server_pids() {
@@ -126,25 +124,14 @@ run_wrk() { # server load seconds -> "rps p50ms p99ms errors cpu_us_per_request"
     requests=$(awk '/requests in/ { print $1 }' "$tmp/wrk.out")
     p50=$(awk '/^ +50%/ { print $2 }' "$tmp/wrk.out" | to_ms)
     p99=$(awk '/^ +99%/ { print $2 }' "$tmp/wrk.out" | to_ms)
-    errors=$(awk '/Socket errors/ { gsub(/,/, ""); e = $4 + $6 + $8 + $10 } /Non-2xx/ { e += $NF } END { print e + 0 }' "$tmp/wrk.out")
+    errors=$(wrk_errors "$tmp/wrk.out")
     printf '%.0f %.3f %.2f %d %.2f\n' "$rps" "$p50" "$p99" "$errors" \
         "$(awk -v t=$((after - before)) -v hz="$HZ" -v n="$requests" 'BEGIN { print n ? t / hz * 1e6 / n : 0 }')"
 }
 HZ=$(getconf CLK_TCK)
 
-echo "warming up (${WARMUP}s per server and load)..." >&2
-for s in "${SERVERS[@]}"; do for l in "${LOADS[@]}"; do run_wrk "$s" "$l" "$WARMUP" >/dev/null; done; done
-
 results="$tmp/results"
-for r in $(seq 1 "$ROUNDS"); do
-    for l in "${LOADS[@]}"; do
-        for s in "${SERVERS[@]}"; do
-            line=$(run_wrk "$s" "$l" "$DURATION")
-            echo "round $r $l $s: $line" >&2
-            echo "$l $s $line" >>"$results"
-        done
-    done
-done
+interleaved_rounds "$results" "${LOADS[@]}"
 
 # footprint after the load
 MASTER_RSS_LOAD=$(rss_kib "$MASTER")
@@ -173,7 +160,6 @@ blocked_run() { # port -> "slow max_ms": one worker busy BLOCK_MS; 20 new connec
 BLOCKED_CLUSTER=$(blocked_run "$CLUSTER_PORT")
 BLOCKED_NODE=$(blocked_run "$NODE_PORT")
 
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 mib() { awk '{ for (i = 1; i <= NF; i++) printf "%.0f ", $i / 1024 }'; }
 
 mkdir -p bench/results
@@ -186,11 +172,11 @@ mkdir -p bench/results
     printf '%-10s %-8s %10s %8s %8s %7s %8s\n' load server "req/s" "p50 ms" "p99 ms" errors "cpu µs"
     for l in "${LOADS[@]}"; do
         for s in "${SERVERS[@]}"; do
-            rps=$(awk -v l="$l" -v s="$s" '$1 == l && $2 == s { print $3 }' "$results" | median)
-            p50=$(awk -v l="$l" -v s="$s" '$1 == l && $2 == s { print $4 }' "$results" | median)
-            p99=$(awk -v l="$l" -v s="$s" '$1 == l && $2 == s { print $5 }' "$results" | median)
-            err=$(awk -v l="$l" -v s="$s" '$1 == l && $2 == s { e += $6 } END { print e + 0 }' "$results")
-            cpu=$(awk -v l="$l" -v s="$s" '$1 == l && $2 == s { print $7 }' "$results" | median)
+            rps=$(field_median "$results" "$l" "$s" 3)
+            p50=$(field_median "$results" "$l" "$s" 4)
+            p99=$(field_median "$results" "$l" "$s" 5)
+            err=$(field_sum "$results" "$l" "$s" 6)
+            cpu=$(field_median "$results" "$l" "$s" 7)
             printf '%-10s %-8s %10.0f %8.3f %8.2f %7d %8.1f\n' "$l" "$s" "$rps" "$p50" "$p99" "$err" "$cpu"
             eval "RPS_${l}_${s}=$rps"
             eval "CPU_${l}_${s}=$cpu"

@@ -66,30 +66,17 @@ SERVERS=(cluster nginx)
 FILES=(1k.bin 1m.bin)
 
 run_wrk() { # server file seconds -> "rps p99ms errors MB/s"
-    wrk -t"$THREADS" -c"$CONNS" -d"$3"s --latency "http://127.0.0.1:${PORT[$1]}/$2" | awk '
-        /Requests\/sec/ { rps = $2 }
-        /Transfer\/sec/ { v = $2; if (v ~ /GB$/) { sub(/GB$/, "", v); v *= 1024 } else if (v ~ /MB$/) { sub(/MB$/, "", v) } else if (v ~ /KB$/) { sub(/KB$/, "", v); v /= 1024 } mb = v }
-        /^ +99%/ { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } p99 = v }
-        /Socket errors/ { gsub(/,/, ""); e = $4 + $6 + $8 + $10 }
-        /Non-2xx/ { e += $NF }
-        END { printf "%.0f %.2f %d %.0f\n", rps, p99, e + 0, mb }'
+    wrk -t"$THREADS" -c"$CONNS" -d"$3"s --latency "http://127.0.0.1:${PORT[$1]}/$2" >"$tmp/wrk.out"
+    local rps p99 errors mb
+    rps=$(awk '/Requests\/sec/ { print $2 }' "$tmp/wrk.out")
+    p99=$(awk '/^ +99%/ { print $2 }' "$tmp/wrk.out" | to_ms)
+    errors=$(wrk_errors "$tmp/wrk.out")
+    mb=$(awk '/Transfer\/sec/ { v = $2; if (v ~ /GB$/) { sub(/GB$/, "", v); v *= 1024 } else if (v ~ /MB$/) { sub(/MB$/, "", v) } else if (v ~ /KB$/) { sub(/KB$/, "", v); v /= 1024 } print v }' "$tmp/wrk.out")
+    printf '%.0f %.2f %d %.0f\n' "$rps" "$p99" "$errors" "$mb"
 }
 
-echo "warming up (${WARMUP}s per server and file)..." >&2
-for s in "${SERVERS[@]}"; do for f in "${FILES[@]}"; do run_wrk "$s" "$f" "$WARMUP" >/dev/null; done; done
-
 results="$tmp/results"
-for r in $(seq 1 "$ROUNDS"); do
-    for f in "${FILES[@]}"; do
-        for s in "${SERVERS[@]}"; do
-            line=$(run_wrk "$s" "$f" "$DURATION")
-            echo "round $r $f $s: $line" >&2
-            echo "$f $s $line" >>"$results"
-        done
-    done
-done
-
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+interleaved_rounds "$results" "${FILES[@]}"
 
 mkdir -p bench/results
 {
@@ -98,10 +85,10 @@ mkdir -p bench/results
     printf '%-8s %-8s %12s %10s %10s %8s\n' file server "req/s" "MiB/s" "p99 ms" errors
     for f in "${FILES[@]}"; do
         for s in "${SERVERS[@]}"; do
-            rps=$(awk -v f="$f" -v s="$s" '$1 == f && $2 == s { print $3 }' "$results" | median)
-            p99=$(awk -v f="$f" -v s="$s" '$1 == f && $2 == s { print $4 }' "$results" | median)
-            mb=$(awk -v f="$f" -v s="$s" '$1 == f && $2 == s { print $6 }' "$results" | median)
-            err=$(awk -v f="$f" -v s="$s" '$1 == f && $2 == s { e += $5 } END { print e + 0 }' "$results")
+            rps=$(field_median "$results" "$f" "$s" 3)
+            p99=$(field_median "$results" "$f" "$s" 4)
+            mb=$(field_median "$results" "$f" "$s" 6)
+            err=$(field_sum "$results" "$f" "$s" 5)
             printf '%-8s %-8s %12.0f %10.0f %10.2f %8d\n' "$f" "$s" "$rps" "$mb" "$p99" "$err"
             key=${f%.bin}
             eval "RPS_${key}_${s}=$rps"
