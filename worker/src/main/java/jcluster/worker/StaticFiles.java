@@ -4,6 +4,7 @@ import jcluster.app.AppContext;
 import jcluster.app.Handler;
 import jcluster.app.Request;
 import jcluster.app.Response;
+import jcluster.worker.http.HttpDate;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -18,25 +19,21 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * {@code --static DIR}: answers {@code GET} and {@code HEAD} for the regular files under DIR (with {@code sendfile}),
  * and hands everything else to the app: other methods, and paths that name no file (a directory included: there is
  * no directory index). Nothing outside DIR is ever served: a path with a {@code ..} or {@code .} segment (encoded or
  * not), a NUL or a bad percent-escape gets 400, and a file that resolves (through symbolic links) outside DIR gets
- * 404. Supports {@code ETag}/{@code If-None-Match}, {@code Last-Modified}/{@code If-Modified-Since}, and a single
- * byte {@code Range} (206, 416) with {@code If-Range}.
+ * 404. Supports {@code ETag} and {@code Last-Modified} with the conditional fields of RFC 9110 §13 in the order
+ * §13.2.2 gives ({@code If-Match} and {@code If-Unmodified-Since}: 412; {@code If-None-Match} and
+ * {@code If-Modified-Since}: 304), and a single byte {@code Range} (206, 416) with {@code If-Range}.
  */
 final class StaticFiles implements Handler {
-    private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
     private static final String DEFAULT_TYPE = "application/octet-stream";
     private static final Map<String, String> TYPES = Map.ofEntries(
             Map.entry("html", "text/html; charset=utf-8"), Map.entry("htm", "text/html; charset=utf-8"),
@@ -107,7 +104,11 @@ final class StaticFiles implements Handler {
         String lastModified = httpDate(mtime);
         Response r = Response.of(200).header("etag", etag).header("last-modified", lastModified)
                 .header("accept-ranges", "bytes");
-        if (notModified(req, etag, mtime)) {
+        int precondition = precondition(req::header, etag, mtime);
+        if (precondition == 412) {
+            return Response.text(412, "412 Precondition Failed\n");
+        }
+        if (precondition == 304) {
             return r.status(304);
         }
         r.contentType(contentType(file));
@@ -150,26 +151,47 @@ final class StaticFiles implements Handler {
     private String httpDate(long epochSecond) {
         CachedDate d = lastDate;
         if (d.epochSecond != epochSecond) {
-            d = new CachedDate(epochSecond, HTTP_DATE.format(Instant.ofEpochSecond(epochSecond)));
+            d = new CachedDate(epochSecond, HttpDate.format(epochSecond));
             lastDate = d;
         }
         return d.value;
     }
 
-    /** RFC 9110 §13.2.2: If-None-Match decides when present; If-Modified-Since only otherwise. */
-    static boolean notModified(Request req, String etag, long mtime) {
-        String inm = req.header("if-none-match");
-        if (inm != null) {
-            for (String tag : inm.split(",")) {
-                String t = tag.trim();
-                if (t.equals("*") || weakEquals(t, etag)) {
-                    return true;
-                }
+    /**
+     * The conditional fields of a GET or HEAD, evaluated in the order of RFC 9110 §13.2.2: 412 when If-Match names
+     * no current tag (strong comparison) or, without If-Match, If-Unmodified-Since is before the file's time; else
+     * 304 when If-None-Match names the tag (weak comparison) or, without If-None-Match, If-Modified-Since is not
+     * before it; else 200. A date that is none of the three HTTP date forms leaves its field ignored.
+     */
+    static int precondition(Function<String, String> header, String etag, long mtime) {
+        String im = header.apply("if-match");
+        if (im != null) {
+            if (!matches(im, etag, false)) {
+                return 412;
             }
-            return false;
+        } else {
+            Long since = HttpDate.parse(header.apply("if-unmodified-since"));
+            if (since != null && mtime > since) {
+                return 412;
+            }
         }
-        Long since = httpDate(req.header("if-modified-since"));
-        return since != null && mtime <= since;
+        String inm = header.apply("if-none-match");
+        if (inm != null) {
+            return matches(inm, etag, true) ? 304 : 200;
+        }
+        Long since = HttpDate.parse(header.apply("if-modified-since"));
+        return since != null && mtime <= since ? 304 : 200;
+    }
+
+    /** A list of entity tags (or {@code *}, which an existing file matches) names {@code etag}. */
+    private static boolean matches(String list, String etag, boolean weak) {
+        for (String tag : list.split(",")) {
+            String t = tag.trim();
+            if (t.equals("*") || (weak ? weakEquals(t, etag) : t.equals(etag))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean weakEquals(String a, String b) {
@@ -185,19 +207,8 @@ final class StaticFiles implements Handler {
         if (v.startsWith("\"") || v.startsWith("W/")) {
             return v.equals(etag);
         }
-        Long date = httpDate(v);
+        Long date = HttpDate.parse(v);
         return date != null && date == mtime;
-    }
-
-    private static Long httpDate(String value) {
-        if (value == null) {
-            return null;
-        }
-        try {
-            return ZonedDateTime.parse(value.trim(), DateTimeFormatter.RFC_1123_DATE_TIME).toEpochSecond();
-        } catch (DateTimeParseException e) {
-            return null;
-        }
     }
 
     static final long[] UNSATISFIABLE = new long[0];

@@ -4,6 +4,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -48,6 +50,40 @@ class StaticFilesTest {
         assertTrue(StaticFiles.ifRangeHolds("Thu, 01 Jan 1970 00:00:05 GMT", "\"a\"", 5));
         assertFalse(StaticFiles.ifRangeHolds("Thu, 01 Jan 1970 00:00:06 GMT", "\"a\"", 5));
         assertFalse(StaticFiles.ifRangeHolds("garbage", "\"a\"", 5));
+        assertTrue(StaticFiles.ifRangeHolds("Sunday, 06-Nov-94 08:49:37 GMT", "\"a\"", 784111777), "RFC 850");
+        assertTrue(StaticFiles.ifRangeHolds("Sun Nov  6 08:49:37 1994", "\"a\"", 784111777), "asctime");
+    }
+
+    /** The conditional fields of a GET, as RFC 9110 §13.2.2 orders them; the file's is RFC 9110's example date. */
+    static int precondition(String... fields) {
+        Map<String, String> h = new HashMap<>();
+        for (int i = 0; i < fields.length; i += 2) {
+            h.put(fields[i], fields[i + 1]);
+        }
+        return StaticFiles.precondition(h::get, "\"t\"", 784111777);
+    }
+
+    @Test
+    void conditionalRequestsInTheOrderOfRfc9110() {
+        String before = "Sun, 06 Nov 1994 08:49:36 GMT";
+        String at = "Sun, 06 Nov 1994 08:49:37 GMT";
+        assertEquals(200, precondition());
+        assertEquals(200, precondition("if-match", "\"t\""));
+        assertEquals(200, precondition("if-match", "*"));
+        assertEquals(412, precondition("if-match", "\"x\", W/\"t\""), "If-Match compares strongly");
+        assertEquals(412, precondition("if-unmodified-since", before));
+        assertEquals(200, precondition("if-unmodified-since", at));
+        assertEquals(200, precondition("if-match", "\"t\"", "if-unmodified-since", before), "If-Match first");
+        assertEquals(200, precondition("if-unmodified-since", "not a date"), "an invalid date is ignored");
+        assertEquals(304, precondition("if-none-match", "W/\"t\""), "If-None-Match compares weakly");
+        assertEquals(304, precondition("if-none-match", "*"));
+        assertEquals(200, precondition("if-none-match", "\"x\"", "if-modified-since", at), "If-None-Match first");
+        assertEquals(304, precondition("if-modified-since", at));
+        assertEquals(304, precondition("if-modified-since", "Sunday, 06-Nov-94 08:49:37 GMT"));
+        assertEquals(304, precondition("if-modified-since", "Sun Nov  6 08:49:37 1994"));
+        assertEquals(200, precondition("if-modified-since", "Sun Nov  6 08:49:36 1994"));
+        assertEquals(200, precondition("if-modified-since", before));
+        assertEquals(412, precondition("if-match", "\"x\"", "if-none-match", "\"t\""), "412 before 304");
     }
 
     @Test

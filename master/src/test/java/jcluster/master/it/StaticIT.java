@@ -10,7 +10,12 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -111,6 +116,32 @@ class StaticIT {
         // If-None-Match decides when both are present
         assertEquals(200, get("/hello.txt", "If-None-Match: \"other\"\r\nIf-Modified-Since: " + modified + "\r\n")
                 .status());
+    }
+
+    @Test
+    void lastModifiedIsAnImfFixdateAndTheObsoleteDateFormsAreRead() throws IOException {
+        // the file's own time, written in each of the three forms RFC 9110 §5.6.7 has a recipient accept
+        long mtime = Files.getLastModifiedTime(www.resolve("hello.txt")).toMillis() / 1000;
+        ZonedDateTime t = Instant.ofEpochSecond(mtime).atZone(ZoneOffset.UTC);
+        String imf = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US).format(t);
+        String rfc850 = DateTimeFormatter.ofPattern("EEEE, dd-MMM-yy HH:mm:ss 'GMT'", Locale.US).format(t);
+        String asctime = DateTimeFormatter.ofPattern("EEE MMM ppd HH:mm:ss yyyy", Locale.US).format(t);
+        assertEquals(imf, get("/hello.txt").header("last-modified"));
+        for (String date : new String[] {imf, rfc850, asctime}) {
+            assertEquals(304, get("/hello.txt", "If-Modified-Since: " + date + "\r\n").status(), date);
+            assertEquals(200, get("/hello.txt", "If-Unmodified-Since: " + date + "\r\n").status(), date);
+        }
+    }
+
+    @Test
+    void failedPreconditionsGet412() throws IOException {
+        String etag = get("/hello.txt").header("etag");
+        assertEquals(200, get("/hello.txt", "If-Match: " + etag + "\r\n").status());
+        assertEquals(200, get("/hello.txt", "If-Match: *\r\n").status());
+        assertEquals(412, get("/hello.txt", "If-Match: \"other\"\r\n").status());
+        assertEquals(412, get("/hello.txt", "If-Match: W/" + etag + "\r\n").status(), "compared strongly");
+        assertEquals(412, get("/hello.txt", "If-Unmodified-Since: Mon, 01 Jan 2001 00:00:00 GMT\r\n").status());
+        assertEquals(200, get("/hello.txt", "If-Unmodified-Since: not a date\r\n").status(), "ignored");
     }
 
     @Test

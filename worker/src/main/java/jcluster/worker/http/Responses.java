@@ -10,14 +10,9 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 
 /** The cached {@code Date} value and the server's own error responses. */
 public final class Responses {
-    private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
-
     private record CachedDate(long second, AsciiString value) {
     }
 
@@ -33,7 +28,7 @@ public final class Responses {
         long now = System.currentTimeMillis() / 1000;
         CachedDate d = date;
         if (d.second != now) {
-            d = new CachedDate(now, new AsciiString(HTTP_DATE.format(Instant.ofEpochSecond(now))));
+            d = new CachedDate(now, new AsciiString(HttpDate.format(now)));
             date = d;
         }
         return d.value;
