@@ -11,10 +11,13 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
 /**
- * First handler of a connection: closes it when a keep-alive connection sits idle past the keep-alive timeout, and
- * answers 408 when a client is too slow to send a request (header timeout, counted from the request's first byte,
- * and then between body bytes). One timer per connection, rescheduled only when it fires early, so the request
- * path pays a {@code nanoTime} per phase change, not a timer.
+ * First handler of a connection: closes it when it sits idle past the keep-alive timeout (a new connection is idle
+ * until its first byte, so one that sends nothing is closed after the keep-alive timeout too, without a response),
+ * and answers 408 when a client is too slow to send a request: the header timeout counts from the first byte of a
+ * request head, on a new connection as on a reused one, and then between body bytes.
+ * <p>One timer per connection, rescheduled only when it fires early, so the request path pays a {@code nanoTime}
+ * per phase change, not a timer. A head may begin at any moment of an idle period, so while idle the timer fires at
+ * least once per header timeout: it is then never later than a head's deadline, and reschedules itself to it.
  */
 final class ConnectionTimeouts extends ChannelDuplexHandler {
     private static final ByteBuf REQUEST_TIMEOUT = Unpooled.unreleasableBuffer(Unpooled.copiedBuffer(
@@ -38,7 +41,7 @@ final class ConnectionTimeouts extends ChannelDuplexHandler {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        schedule(ctx, keepAliveNanos);
+        schedule(ctx, Math.min(keepAliveNanos, headerNanos));
         super.channelActive(ctx);
     }
 
@@ -85,7 +88,7 @@ final class ConnectionTimeouts extends ChannelDuplexHandler {
         long limit = !idle ? headerNanos : exchange.closeAfterResponse ? DRAIN_GRACE_NANOS : keepAliveNanos;
         long left = exchange.since + limit - System.nanoTime();
         if (left > 0) {
-            schedule(ctx, left);
+            schedule(ctx, idle ? Math.min(left, headerNanos) : left);
         } else if (idle) {
             ctx.close();
         } else if (exchange.phase == Exchange.Phase.BODY && exchange.unanswered > 0 && !exchange.receiving) {
