@@ -16,10 +16,12 @@ import java.nio.charset.StandardCharsets;
  *   <li>{@code GET /}: a short hello</li>
  *   <li>{@code GET /health}: 200</li>
  *   <li>{@code GET /worker}: JSON with worker id, pid, ppid, uptime, open connections, requests served</li>
- *   <li>{@code POST /} or {@code /echo}: the request body back (chunked if it came chunked);
+ *   <li>{@code POST /} or {@code /echo}: the request body back, with its {@code Content-Type} and its length;
  *   {@code GET /echo}: the request headers, one per line</li>
  *   <li>{@code GET /compute?ms=N}: burns N ms of CPU (at most 10 s) on the event loop, to show a blocked worker;
  *   with {@code &offload=1} on the blocking pool instead, so the worker's other connections go on</li>
+ *   <li>{@code OPTIONS} on any of these: 204 with {@code Allow}; another method a route does not take: 405 with
+ *   {@code Allow}; any other path: 404</li>
  * </ul>
  */
 public final class DefaultApp implements Handler {
@@ -37,6 +39,9 @@ public final class DefaultApp implements Handler {
         this.context = context;
     }
 
+    private static final String READ = "GET, HEAD, OPTIONS";
+    private static final String READ_WRITE = "GET, HEAD, POST, OPTIONS";
+
     @Override
     public Response handle(Request req) {
         String m = req.method();
@@ -46,18 +51,18 @@ public final class DefaultApp implements Handler {
                 if (get) {
                     return Response.of(200).contentType(TEXT).body(HELLO.duplicate());
                 }
-                return m.equals("POST") ? echoBody(req) : notAllowed("GET, HEAD, POST");
+                return m.equals("POST") ? echoBody(req) : other(m, READ_WRITE);
             case "/health":
-                return get ? Response.text("ok\n") : notAllowed("GET, HEAD");
+                return get ? Response.text("ok\n") : other(m, READ);
             case "/worker":
-                return get ? workerJson() : notAllowed("GET, HEAD");
+                return get ? workerJson() : other(m, READ);
             case "/echo":
                 if (get) {
                     return echoHeaders(req);
                 }
-                return m.equals("POST") ? echoBody(req) : notAllowed("GET, HEAD, POST");
+                return m.equals("POST") ? echoBody(req) : other(m, READ_WRITE);
             case "/compute":
-                return get ? compute(req) : notAllowed("GET, HEAD");
+                return get ? compute(req) : other(m, READ);
             default:
                 return Response.text(404, "404 Not Found\n");
         }
@@ -72,10 +77,10 @@ public final class DefaultApp implements Handler {
         return Response.of(200).body(json.getBytes(StandardCharsets.UTF_8), "application/json");
     }
 
+    /** The whole body is known: it goes back with its length, however it came. */
     private static Response echoBody(Request req) {
         String type = req.header("content-type");
-        Response r = Response.of(200).body(req.body(), type != null ? type : "application/octet-stream");
-        return req.chunked() ? r.header("transfer-encoding", "chunked") : r;
+        return Response.of(200).body(req.body(), type != null ? type : "application/octet-stream");
     }
 
     private static Response echoHeaders(Request req) {
@@ -115,7 +120,11 @@ public final class DefaultApp implements Handler {
         return Response.text("computed " + ms + " ms " + where + " (" + (x & 1) + ")\n");
     }
 
-    private static Response notAllowed(String allow) {
+    /** OPTIONS names the route's methods (RFC 9110 §9.3.7); any other method it does not take gets 405. */
+    private static Response other(String method, String allow) {
+        if (method.equals("OPTIONS")) {
+            return Response.of(204).header("allow", allow);
+        }
         return Response.text(405, "405 Method Not Allowed\n").header("allow", allow);
     }
 }

@@ -36,7 +36,8 @@ import java.util.ArrayDeque;
 
 /**
  * Last handler of a connection: runs the app on each complete request and frames its response (Date,
- * Content-Length or chunked, Connection, HEAD). Responses made on the loop are written as they are made and flushed
+ * Content-Length or chunked, Connection, HEAD). {@code OPTIONS *} asks about the server, not a resource of the
+ * app's (RFC 9110 §9.3.7): the server answers it, 200 with the methods it passes to apps in {@code Allow}. Responses made on the loop are written as they are made and flushed
  * once per read, so pipelined and back-to-back requests share a syscall. A response that completes later (the
  * blocking pool) holds back the requests behind it, which wait here with reading paused, so responses keep the
  * order of their requests. An app that throws costs its request a 500, not the worker.
@@ -46,6 +47,8 @@ final class HttpServerHandler extends ChannelInboundHandlerAdapter {
     private static final String CHUNKED_WRITER = "chunked-writer";
     /** Files up to this size are sent from memory with their head; larger ones with sendfile. */
     static final long SMALL_FILE = 16 * 1024;
+    /** The methods the server passes to apps, as its answer to {@code OPTIONS *} says. */
+    static final String SERVER_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 
     private final Exchange exchange;
     private final Handler app;
@@ -94,7 +97,11 @@ final class HttpServerHandler extends ChannelInboundHandlerAdapter {
         AppRequest request = new AppRequest(req, ctx.channel(), pool);
         Response res;
         try {
-            res = app.isBlocking() ? request.offload(() -> app.handle(request)) : app.handle(request);
+            if (req.uri().equals("*")) {
+                res = Response.of(200).header("allow", SERVER_METHODS);
+            } else {
+                res = app.isBlocking() ? request.offload(() -> app.handle(request)) : app.handle(request);
+            }
         } catch (Throwable e) {
             res = failed(req, e);
         }

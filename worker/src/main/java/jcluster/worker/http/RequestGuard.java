@@ -3,9 +3,9 @@ package jcluster.worker.http;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -13,17 +13,18 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
-import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 
 import java.util.List;
 
 /**
- * Between the decoder and the aggregator: turns what the decoder could not parse into 400, 414, 431 or 505, checks
- * what the decoder does not (exactly one valid {@code Host} in HTTP/1.1, at most one in 1.0, one
- * {@code Content-Length} field, no transfer coding but chunked: 501), refuses a declared body over the limit with 413 before reading it, and marks the
- * start and end of each request on the {@link Exchange}. Every refusal closes the connection: after a framing error
- * the rest of the stream cannot be trusted.
+ * Between the decoder and the aggregator: turns what the decoder refused into its status (400, 414, 431, 501, 505:
+ * {@link StrictRequestDecoder}), checks what the decoder does not (exactly one valid {@code Host} in HTTP/1.1, at
+ * most one in 1.0, one {@code Content-Length} field, no transfer coding but chunked: 501), answers {@code CONNECT}
+ * with 501 (this server is no proxy, RFC 9110 §9.3.6), refuses a declared body over the limit with 413 before
+ * reading it, and marks the start and end of each request on the {@link Exchange}. Every refusal closes the
+ * connection: after a framing error the rest of the stream cannot be trusted, and after a refused {@code CONNECT}
+ * the client may already be sending what it meant for the tunnel.
  */
 final class RequestGuard extends ChannelInboundHandlerAdapter {
     private final Exchange exchange;
@@ -63,6 +64,9 @@ final class RequestGuard extends ChannelInboundHandlerAdapter {
     }
 
     private HttpResponseStatus check(HttpRequest req) {
+        if (req.method() == HttpMethod.CONNECT) {
+            return HttpResponseStatus.NOT_IMPLEMENTED;
+        }
         HttpHeaders h = req.headers();
         List<String> hosts = h.getAll(HttpHeaderNames.HOST);
         if (hosts.size() > 1 || (hosts.isEmpty() && req.protocolVersion() == HttpVersion.HTTP_1_1)) {
@@ -113,16 +117,12 @@ final class RequestGuard extends ChannelInboundHandlerAdapter {
     }
 
     private static HttpResponseStatus statusFor(Throwable cause) {
-        if (cause instanceof TooLongHttpLineException) {
-            return HttpResponseStatus.REQUEST_URI_TOO_LONG;
+        if (cause instanceof StrictRequestDecoder.Refusal r) {
+            return HttpResponseStatus.valueOf(r.status());
         }
+        // the header section or the trailers past their limit; Netty's line limit is above the decoder's own
+        // (which tells a long target from a long method), so a line never reaches it
         if (cause instanceof TooLongHttpHeaderException) {
-            return HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE;
-        }
-        if (cause instanceof StrictRequestDecoder.UnsupportedVersionException) {
-            return HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED;
-        }
-        if (cause instanceof TooLongFrameException) {
             return HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE;
         }
         return HttpResponseStatus.BAD_REQUEST;

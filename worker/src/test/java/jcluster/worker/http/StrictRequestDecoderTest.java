@@ -105,12 +105,62 @@ class StrictRequestDecoderTest {
         assertFalse(failed(decode("GET /", " HTTP/1.1\r\nHost: x\r\n\r\n")));
     }
 
+    /** The status the decoder's refusal carries, or 0 if it refused nothing; 400 for Netty's own failures. */
+    private static int refusal(String... reads) {
+        for (HttpObject o : decode(reads)) {
+            if (o.decoderResult().isFailure()) {
+                return o.decoderResult().cause() instanceof StrictRequestDecoder.Refusal r ? r.status() : 400;
+            }
+        }
+        return 0;
+    }
+
+    private static String chunked(String body) {
+        return "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + body;
+    }
+
     @Test
     void versions() {
-        assertInstanceOf(StrictRequestDecoder.UnsupportedVersionException.class,
-                decode("GET / HTTP/2.0\r\nHost: x\r\n\r\n").get(0).decoderResult().cause());
+        assertEquals(505, refusal("GET / HTTP/2.0\r\nHost: x\r\n\r\n"));
         assertTrue(failed(decode("GET / http/1.1\r\nHost: x\r\n\r\n")));
         HttpRequest r = (HttpRequest) decode("GET / HTTP/1.7\r\nHost: x\r\n\r\n").get(0);
         assertEquals("HTTP/1.1", r.protocolVersion().text());
+    }
+
+    @Test
+    void eachPartOfAnOverlongRequestLineGetsItsOwnStatus() {
+        assertEquals(414, refusal("GET /" + "a".repeat(9000) + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+        assertEquals(414, refusal("GET /" + "a".repeat(5000), "a".repeat(5000)), "found before the line ends");
+        assertEquals(501, refusal("A".repeat(StrictRequestDecoder.MAX_METHOD + 1) + " / HTTP/1.1\r\n\r\n"));
+        assertEquals(0, refusal("A".repeat(StrictRequestDecoder.MAX_METHOD) + " / HTTP/1.1\r\nHost: x\r\n\r\n"));
+        assertEquals(400, refusal("GET / HTTP/1.1" + "1".repeat(9000) + "\r\n\r\n"), "a version, not a long one");
+        String exactly = "GET /" + "a".repeat(8192 - 15) + " HTTP/1.1\r\nHost: x\r\n\r\n";
+        assertEquals(0, refusal(exactly), "a line of exactly the limit, CR included, is taken");
+        assertEquals(414, refusal(exactly.replace("/a", "/aa")));
+    }
+
+    @Test
+    void chunkExtensionsFollowTheGrammar() {
+        for (String ok : new String[] {"5;name\r\nhello\r\n0\r\n\r\n", "5;a=b;c=\"d e\\\"\"\r\nhello\r\n0\r\n\r\n",
+                "5 ; a = b\r\nhello\r\n0;last\r\n\r\n", "00005\r\nhello\r\n000\r\n\r\n"}) {
+            assertEquals(0, refusal(chunked(ok)), ok);
+        }
+        for (String bad : new String[] {"5;\r\nhello\r\n0\r\n\r\n", "5;=v\r\nhello\r\n0\r\n\r\n",
+                "5;a=\r\nhello\r\n0\r\n\r\n", "5;a=\"open\r\nhello\r\n0\r\n\r\n", "5 \r\nhello\r\n0\r\n\r\n",
+                "5;a b\r\nhello\r\n0\r\n\r\n", "5x\r\nhello\r\n0\r\n\r\n", ";a\r\nhello\r\n0\r\n\r\n",
+                "5\nhello\r\n0\r\n\r\n", "5\r\nhelloX\r\n0\r\n\r\n", "5\r\nhello\rX0\r\n\r\n",
+                "10000000000000000\r\n", "0\r\nX: 1\r\n folded\r\n\r\n"}) {
+            assertEquals(400, refusal(chunked(bad)), bad);
+        }
+        assertEquals(400, refusal(chunked("5;" + "a".repeat(StrictRequestDecoder.MAX_CHUNK_LINE) + "\r\n")),
+                "an over-long extension is malformed, not a long URI");
+    }
+
+    @Test
+    void chunkFramingIsFollowedAcrossReadsAndIntoTheNextRequest() {
+        List<HttpObject> out = decode(chunked("5;a=\"x"), "y\"\r\nhel", "lo\r", "\n0\r\n\r", "\n",
+                "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertFalse(failed(out));
+        assertEquals(2, requests(out));
     }
 }
