@@ -55,6 +55,15 @@ public record Frame(MessageType type, byte[] payload) {
                 .array());
     }
 
+    /** @param signal the number of the signal that made the worker drain */
+    public static Frame leaving(int signal) {
+        return new Frame(MessageType.LEAVING, new byte[] {(byte) signal});
+    }
+
+    public int leavingSignal() {
+        return payload[0] & 0xff;
+    }
+
     public int helloWorkerId() {
         return ByteBuffer.wrap(payload).getInt(0);
     }

@@ -18,9 +18,14 @@ public enum MessageType {
     /** master → worker: take no new work, finish in-flight requests, close idle connections, then exit. */
     DRAIN(6, 0),
     /** master → worker: exit now. */
-    STOP(7, 0);
+    STOP(7, 0),
+    /**
+     * worker → master: draining on its own (it was sent a signal), so the master starts its replacement now and
+     * takes its exit as expected: the signal number (1 byte).
+     */
+    LEAVING(8, 1);
 
-    private static final MessageType[] BY_CODE = new MessageType[8];
+    private static final MessageType[] BY_CODE = new MessageType[9];
 
     static {
         for (MessageType t : values()) {

@@ -37,6 +37,7 @@ class FrameCodecTest {
         assertArrayEquals(secret, hello.helloSecret());
 
         assertEquals(123456, roundTrip(Frame.ack(123456)).ackCount());
+        assertEquals(15, roundTrip(Frame.leaving(15)).leavingSignal());
 
         WorkerStats s = new WorkerStats(3, 2, 1L << 40, 250, 64L << 20, 123_456_789L, 42);
         assertEquals(s, roundTrip(Frame.stats(s)).stats());

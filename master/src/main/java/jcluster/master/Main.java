@@ -31,6 +31,11 @@ public final class Main implements Callable<Integer> {
     public static final int EXIT_WORKERS_FAIL_TO_BOOT = 3;
     /** The app could not be loaded: a bad --app-jar or --app, or its constructor or start threw. */
     public static final int EXIT_APP_LOAD_FAILED = 4;
+    /**
+     * The stop was forced and may have dropped work: a second SIGTERM/SIGINT, or --shutdown-timeout passed, while
+     * requests were in flight (a worker was killed, or reported requests cut).
+     */
+    public static final int EXIT_FORCED_STOP = 5;
 
     @Mixin
     MasterOptions options = new MasterOptions();

@@ -31,9 +31,14 @@ import java.util.concurrent.TimeUnit;
  * {@link #manageWorkers} brings the table towards the wanted count and generation.
  * <ul>
  *   <li>RUNNING: accept; hand each connection to the next READY worker; respawn dead workers; reload; scale.</li>
- *   <li>RUNNING → STOPPING: SIGTERM or SIGINT (exit 0), or a crash loop (exit 3). The listener closes, workers
- *   drain; past the shutdown timeout they are killed.</li>
- *   <li>STOPPING → done: every worker process has exited; the runtime directory is removed.</li>
+ *   <li>RUNNING → LAME_DUCK: SIGTERM, SIGINT or {@code stop} with a --drain-delay. Readiness turns 503 at once; the
+ *   listener keeps accepting and the workers keep serving (and are respawned) until the delay ends or another
+ *   such signal comes.</li>
+ *   <li>RUNNING or LAME_DUCK → STOPPING: the same without a delay (exit 0), or a crash loop (exit 3) or an app that
+ *   cannot load (exit 4). The listener closes, workers drain; past the shutdown timeout they are killed. Another
+ *   SIGTERM or SIGINT stops them at once.</li>
+ *   <li>STOPPING → done: every worker process has exited; the runtime directory is removed. A worker that did not
+ *   drain cleanly (killed, or it reported requests cut) makes a clean stop's exit code 5.</li>
  * </ul>
  */
 final class Master implements Acceptor.Sink, HandoffServer.Workers {
@@ -47,7 +52,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
     private static final long CHECK_INTERVAL_MILLIS = 100;
     private static final long REVOKE_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
-    private enum State { RUNNING, STOPPING }
+    private enum State { RUNNING, LAME_DUCK, STOPPING }
 
     private final MasterOptions options;
     private final List<WorkerProcess> workers = new ArrayList<>();
@@ -80,6 +85,8 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
     /** How the last reload ended, for status: "generation N complete" or "generation N aborted: why". */
     private String lastReload;
     private boolean announcedReady;
+    /** The end of the drain delay, while in LAME_DUCK. */
+    private io.netty.util.concurrent.ScheduledFuture<?> drainDelayEnd;
     /** The orderly exit ran to its end; read by the shutdown hook's thread. */
     private volatile boolean cleanedUp;
     private long accepted;
@@ -140,7 +147,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         });
         launcher = new WorkerLauncher(options, runtimeDir.handoffSocket());
         Runtime.getRuntime().addShutdownHook(new Thread(this::emergencyCleanup, "master-exit"));
-        Signals.install(loop, this::onSignal);
+        jcluster.common.Signals.install(loop, this::onSignal);
         loop.execute(() -> {
             manageWorkers();
             log.info("listening on {} (backlog {}), runtime dir {}, {} worker(s): pids {}",
@@ -164,12 +171,12 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
 
     private void onSignal(String name) {
         switch (name) {
-            // graceful stop; a second one stops at once
+            // graceful stop (after --drain-delay); during the delay, drain now; while draining, stop at once
             case "TERM", "INT" -> {
-                if (state == State.STOPPING) {
-                    stopNow("SIG" + name + " again");
-                } else {
-                    stop("SIG" + name, Main.EXIT_OK);
+                switch (state) {
+                    case RUNNING -> stop("SIG" + name, Main.EXIT_OK);
+                    case LAME_DUCK -> beginDrain("SIG" + name + " again, during the drain delay", Main.EXIT_OK);
+                    case STOPPING -> stopNow("SIG" + name + " again");
                 }
             }
             // rolling reload: replace every worker, one at a time
@@ -178,7 +185,14 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
             case "TTIN" -> scale(desired + 1);
             // one worker less
             case "TTOU" -> scale(desired - 1);
-            default -> log.warn("ignoring SIG{}", name);
+            // nginx's "reopen logs": every line goes to stderr, there is no file to reopen
+            case "USR1" -> log.info("SIGUSR1 (reopen logs): nothing to reopen, the master and its workers log to "
+                    + "stderr; ignored");
+            // gunicorn's and nginx's "upgrade the master": not in this version
+            case "USR2" -> log.info("SIGUSR2 (upgrade the master): not supported by this version; SIGHUP reloads "
+                    + "the workers from the jar on disk; ignored");
+            // any other signal that would end the JVM: a stray kill must not take the server down
+            default -> log.warn("ignoring SIG{}: it means nothing to the master", name);
         }
     }
 
@@ -202,13 +216,8 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
             }
             // rolling reload, as SIGHUP
             case "reload" -> {
-                if (state != State.RUNNING) {
-                    return "error: shutting down";
-                }
-                boolean queued = reloading;
-                reload();
-                return queued ? "ok: reload queued after the one in progress" : "ok: reloading to generation "
-                        + generation;
+                Reload r = reload();
+                return (r.started() ? "ok: " : "error: ") + r.what();
             }
             // set the number of workers
             case "scale" -> {
@@ -237,8 +246,12 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
             }
             // graceful stop, as SIGTERM
             case "stop" -> {
+                if (state != State.RUNNING) {
+                    return "ok: already stopping";
+                }
                 stop("stop through the control socket", Main.EXIT_OK);
-                return "ok: stopping";
+                return state == State.LAME_DUCK ? "ok: stopping: serving " + options.drainDelay.toMillis()
+                        + " ms more (--drain-delay), then draining" : "ok: stopping";
             }
             default -> {
                 return "error: unknown command '" + words[0] + "'; commands: status, reload, scale N, dump ID, stop";
@@ -256,7 +269,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
 
     Status status() {
         return new Status(ProcessHandle.current().pid(), acceptor.localAddress(), desired, generation, reloading,
-                state == State.STOPPING, accepted, handedOff, redispatched, restartCount, recycled, timeouts,
+                state != State.RUNNING, accepted, handedOff, redispatched, restartCount, recycled, timeouts,
                 retiredRequests + workers.stream().filter(w -> w.state != WorkerProcess.State.EXITED)
                         .mapToLong(w -> w.stats == null ? 0 : w.stats.requestsServed()).sum(), lastReload,
                 workers.stream().filter(w -> w.state != WorkerProcess.State.EXITED).map(WorkerProcess::status)
@@ -330,6 +343,14 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
             }
             // drained; its exit follows
             case BYE -> log.info("{} drained", w);
+            // it drains on its own (a signal sent to it): expected, and capacity is restored at once
+            case LEAVING -> {
+                if (w.state != WorkerProcess.State.DRAINING && w.state != WorkerProcess.State.EXITED) {
+                    log.info("{} drains on its own ({}); starting its replacement", w, signalName(f.leavingSignal()));
+                    draining(w);
+                    manageWorkers();
+                }
+            }
             default -> broken(w, "sent " + f.type() + ", which only the master sends");
         }
     }
@@ -360,7 +381,16 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         retiredRequests += w.stats == null ? 0 : w.stats.requestsServed();
         String how = code > 128 ? "was killed by signal " + (code - 128) : "exited with code " + code;
         if (state == State.STOPPING) {
-            log.info("{} {}", w, how);
+            if (code == Main.EXIT_OK) {
+                log.info("{} {}", w, how);
+            } else {
+                // killed past the shutdown timeout or told to STOP, with requests in flight: the stop dropped work
+                log.warn("{} {}{}", w, how, code == WorkerMain.EXIT_REQUESTS_CUT ? " (requests in flight were cut)"
+                        : "");
+                if (exitCode == Main.EXIT_OK) {
+                    exitCode = Main.EXIT_FORCED_STOP;
+                }
+            }
             finishIfAllExited();
             return;
         }
@@ -448,7 +478,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
 
     /** Starts and drains workers until the table matches the wanted count and generation. */
     private void manageWorkers() {
-        if (state != State.RUNNING) {
+        if (state == State.STOPPING) {
             return;
         }
         WorkerPlanner.Plan plan = WorkerPlanner.plan(workers.stream().map(WorkerProcess::view).toList(), desired,
@@ -556,11 +586,24 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
 
     private void drain(WorkerProcess w, String why) {
         log.info("draining {}: {}", w, why);
+        draining(w);
+        w.send(MessageType.DRAIN);
+    }
+
+    /** The worker drains (told to, or on its own): no more connections, and its exit is expected. */
+    private void draining(WorkerProcess w) {
         w.retiring = true;
         w.state = WorkerProcess.State.DRAINING;
         w.drainStartedNanos = System.nanoTime();
         dispatcher.remove(w);
-        w.send(MessageType.DRAIN);
+    }
+
+    private static String signalName(int number) {
+        return switch (number) {
+            case 2 -> "SIGINT";
+            case 15 -> "SIGTERM";
+            default -> "signal " + number;
+        };
     }
 
     private void kill(WorkerProcess w) {
@@ -569,26 +612,32 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         w.process.destroyForcibly();
     }
 
-    private void reload() {
+    /** What a reload request came to: started (or queued), or refused, and in words. */
+    record Reload(boolean started, String what) {
+    }
+
+    private Reload reload() {
         if (state != State.RUNNING) {
-            return;
+            return new Reload(false, "shutting down: no reload");
         }
         if (reloading) {
             reloadQueued = true;
             log.info("reload requested during a reload: queued until generation {} is complete", generation);
-            return;
+            return new Reload(true, "reload queued: it starts once generation " + generation + " is complete");
         }
         String app = AppCheck.problem(options.appJar, options.appClass);
         if (app != null) {
             log.error("reload refused, the workers serving now stay: cannot load the app: {}", app);
             lastReload = "refused: " + app;
             reloadQueued = false;
-            return;
+            return new Reload(false, "reload refused, generation " + generation + " keeps serving: cannot load the "
+                    + "app: " + app);
         }
         reloading = true;
         generation = ++newestGeneration;
         log.info("reloading: generation {} replaces the running workers one at a time", generation);
         manageWorkers();
+        return new Reload(true, "reloading to generation " + generation);
     }
 
     /**
@@ -737,9 +786,32 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
 
     // ---- shutdown -----------------------------------------------------------------------------------------------
 
+    /**
+     * Stops the server: after --drain-delay for a clean stop (a signal, the stop command), at once for a failure (a
+     * crash loop, an app that cannot load).
+     */
     private void stop(String why, int code) {
         if (state == State.STOPPING) {
             return;
+        }
+        if (state == State.LAME_DUCK || code != Main.EXIT_OK || options.drainDelay.isZero()) {
+            beginDrain(why, code);
+            return;
+        }
+        state = State.LAME_DUCK;
+        log.info("shutting down ({}): readiness answers 503 from now; serving {} ms more (--drain-delay), then "
+                + "draining", why, options.drainDelay.toMillis());
+        drainDelayEnd = loop.schedule(() -> beginDrain(why + ", after the drain delay", Main.EXIT_OK),
+                options.drainDelay.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Closes the listener and drains every worker; the master exits once they all have. */
+    private void beginDrain(String why, int code) {
+        if (state == State.STOPPING) {
+            return;
+        }
+        if (drainDelayEnd != null) {
+            drainDelayEnd.cancel(false);
         }
         state = State.STOPPING;
         exitCode = code;

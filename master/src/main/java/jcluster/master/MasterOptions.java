@@ -102,6 +102,11 @@ final class MasterOptions {
                     + "(default: 30s).")
     Duration shutdownTimeout = Duration.ofSeconds(30);
 
+    @Option(names = "--drain-delay", paramLabel = "DURATION", converter = Units.DurationConverter.class,
+            description = "On SIGTERM/SIGINT or stop, answer 503 on /readyz at once but keep accepting and serving "
+                    + "this long before draining, so a load balancer moves away first (default: 0).")
+    Duration drainDelay = Duration.ZERO;
+
     @Option(names = "--drain-timeout", paramLabel = "DURATION", converter = Units.DurationConverter.class,
             description = "A worker replaced by a reload or scale-down is killed if it has not finished its "
                     + "requests after this long (default: 30s).")

@@ -24,6 +24,7 @@ import jcluster.common.ClaimSlots;
 import jcluster.common.Frame;
 import jcluster.common.FrameCodec;
 import jcluster.common.MessageType;
+import jcluster.common.Signals;
 import jcluster.common.WorkerOptions;
 import jcluster.common.WorkerStats;
 import jcluster.worker.http.BlockingPool;
@@ -32,7 +33,6 @@ import jcluster.worker.http.Limits;
 import jcluster.worker.http.ServerState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import sun.misc.Signal;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -51,11 +51,15 @@ import java.util.concurrent.locks.LockSupport;
  * the connections it is handed, and leaves when told to or when the master is gone.
  * <ul>
  *   <li>STARTING → READY: both sockets are up and the HTTP stack is built; READY goes to the master.</li>
- *   <li>READY → DRAINING: on DRAIN, or on EOF from the master (it died). Idle connections close now, busy ones after
- *   their response; connections handed over meanwhile are still served.</li>
- *   <li>DRAINING → EXITED: the last connection closed (BYE, exit 0), or the shutdown timeout passed (exit 0, with
- *   the number of connections cut in the log). STOP exits at once.</li>
+ *   <li>READY → DRAINING: on DRAIN; on SIGTERM or SIGINT, after telling the master (LEAVING), which starts a
+ *   replacement; or on EOF from the master (it died). Idle connections close now, busy ones after their response;
+ *   connections handed over meanwhile are still served.</li>
+ *   <li>DRAINING → EXITED: the last connection closed (BYE, exit 0), or the shutdown timeout passed. STOP exits at
+ *   once. Either of those two exits {@link WorkerMain#EXIT_REQUESTS_CUT} if requests were still in flight, so the
+ *   master knows a stop dropped work.</li>
  * </ul>
+ * Every other signal that would end the JVM is logged and ignored ({@link Signals}): signals that control the
+ * server go to the master.
  */
 final class Worker implements ServerState, AppContext {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
@@ -63,6 +67,8 @@ final class Worker implements ServerState, AppContext {
     private static final String PROBE = "GET /health HTTP/1.1\r\nHost: self-probe\r\n\r\n";
     private static final long PROBE_TIMEOUT_MILLIS = 10_000;
     private static final long PAGE_SIZE = 4096;
+    private static final int SIGINT = 2;
+    private static final int SIGTERM = 15;
 
     private final WorkerOptions options;
     private final byte[] secret;
@@ -131,7 +137,7 @@ final class Worker implements ServerState, AppContext {
             FrameCodec.encodeTo(Frame.hello(options.id(), Frame.ChannelKind.FDS, secret), hello);
             fds.writeAndFlush(hello);
             fds.closeFuture().addListener(f -> control.eventLoop().execute(() -> drain("handoff socket closed")));
-            trapStopSignals();
+            Signals.install(control.eventLoop(), this::onSignal);
             control.writeAndFlush(Frame.of(MessageType.READY));
             control.eventLoop().scheduleAtFixedRate(new Heartbeat(), HEARTBEAT_MILLIS, HEARTBEAT_MILLIS,
                     TimeUnit.MILLISECONDS);
@@ -227,10 +233,19 @@ final class Worker implements ServerState, AppContext {
     /**
      * TERM and INT drain this worker like the master's DRAIN does: Ctrl-C in a terminal and systemd's default
      * KillMode signal the whole process group, and a worker must then finish its requests, not die mid-response.
+     * The master is told first, so it starts a replacement and takes this exit as expected. The others are the
+     * master's to act on (a terminal's HUP reaches the whole group too): logged and ignored.
      */
-    private void trapStopSignals() {
-        for (String name : new String[] {"TERM", "INT"}) {
-            Signal.handle(new Signal(name), s -> control.eventLoop().execute(() -> drain("SIG" + s.getName())));
+    private void onSignal(String name) {
+        switch (name) {
+            case "TERM", "INT" -> {
+                if (!draining && control.isActive()) {
+                    control.writeAndFlush(Frame.leaving(name.equals("TERM") ? SIGTERM : SIGINT));
+                }
+                drain("SIG" + name);
+            }
+            default -> log.info("ignoring SIG{}: signals that control the server go to the master (pid {})", name,
+                    ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L));
         }
     }
 
@@ -241,8 +256,9 @@ final class Worker implements ServerState, AppContext {
             switch (frame.type()) {
                 case DRAIN -> drain("master asked to drain");
                 case STOP -> {
-                    log.info("stopping at the master's request, {} connection(s) open", connections.size());
-                    exit.complete(0);
+                    log.info("stopping at the master's request, {} connection(s) open, {} request(s) in flight",
+                            connections.size(), inFlight.sum());
+                    exit.complete(exitCode());
                 }
                 default -> {
                     log.error("unexpected {} from the master; closing the control socket", frame.type());
@@ -280,12 +296,17 @@ final class Worker implements ServerState, AppContext {
         }
         control.eventLoop().schedule(() -> {
             if (!exit.isDone()) {
-                log.warn("shutdown timeout ({} ms) passed with {} connection(s) open; exiting",
-                        options.shutdownTimeoutMillis(), connections.size());
-                exit.complete(0);
+                log.warn("shutdown timeout ({} ms) passed with {} connection(s) open, {} request(s) in flight; "
+                        + "exiting", options.shutdownTimeoutMillis(), connections.size(), inFlight.sum());
+                exit.complete(exitCode());
             }
         }, options.shutdownTimeoutMillis(), TimeUnit.MILLISECONDS);
         exitIfDrained();
+    }
+
+    /** How an exit before the connections are done is reported: were requests cut? */
+    private int exitCode() {
+        return inFlight.sum() > 0 ? WorkerMain.EXIT_REQUESTS_CUT : 0;
     }
 
     private void connectionClosed() {

@@ -13,6 +13,8 @@ public final class WorkerMain {
     public static final int EXIT_BOOT_FAILED = 3;
     /** The app could not be loaded or started (bad jar, class, constructor, static directory): never respawned. */
     public static final int EXIT_APP_LOAD_FAILED = 4;
+    /** The worker stopped (STOP, or its own drain deadline) with requests in flight: they were cut. */
+    public static final int EXIT_REQUESTS_CUT = 5;
     /** How the worker's log line explaining {@link #EXIT_APP_LOAD_FAILED} begins; the master quotes the rest. */
     public static final String APP_LOAD_FAILED = "app failed to load: ";
 

@@ -72,6 +72,59 @@ class AdminIT {
         }
     }
 
+    /**
+     * --drain-delay: after SIGTERM, readiness fails at once while the port still accepts and the workers serve, for
+     * the delay; then the drain begins, the port closes and the master exits 0. Measured: the first refused
+     * connection comes after the delay, not within 50 ms of the signal.
+     */
+    @Test
+    void theDrainDelayKeepsServingWhileReadinessFails() throws Exception {
+        int admin = Cluster.freePort();
+        try (Cluster c = Cluster.start("--workers=2", "--admin-port=" + admin, "--drain-delay=2s")) {
+            long start = System.nanoTime();
+            c.signal("TERM");
+            Cluster.await(() -> readyz(admin) == 503, Duration.ofMillis(500), () -> "still ready after SIGTERM");
+            long servedUntil = 0;
+            long refusedAt = 0;
+            while (System.nanoTime() - start < 6_000_000_000L) {
+                long at = (System.nanoTime() - start) / 1_000_000;
+                try {
+                    assertEquals(200, Http.get(c.port, "/").status());
+                    servedUntil = at;
+                } catch (java.io.IOException e) {
+                    refusedAt = at;
+                    break;
+                }
+                Thread.sleep(50);
+            }
+            assertTrue(servedUntil >= 1800, "served only until " + servedUntil + " ms after SIGTERM");
+            assertTrue(refusedAt >= 2000, "refused at " + refusedAt + " ms, the delay is 2 s");
+            assertEquals(0, c.awaitExit(Duration.ofSeconds(15)));
+        }
+    }
+
+    @Test
+    void aSecondSigtermDuringTheDrainDelayDrainsAtOnce() throws Exception {
+        int admin = Cluster.freePort();
+        try (Cluster c = Cluster.start("--workers=1", "--admin-port=" + admin, "--drain-delay=30s")) {
+            c.signal("TERM");
+            Cluster.await(() -> readyz(admin) == 503, Duration.ofMillis(500), () -> "still ready after SIGTERM");
+            assertEquals(200, Http.get(c.port, "/").status());
+            long start = System.nanoTime();
+            c.signal("TERM");
+            assertEquals(0, c.awaitExit(Duration.ofSeconds(10)), "a drain, not a forced stop");
+            assertTrue(System.nanoTime() - start < 5_000_000_000L, "did not wait out the 30 s delay");
+        }
+    }
+
+    private static int readyz(int admin) {
+        try {
+            return Http.get(admin, "/readyz").status();
+        } catch (java.io.IOException e) {
+            return -1;
+        }
+    }
+
     @Test
     void theAdminPortListensOnLoopbackOnly() throws Exception {
         int admin = Cluster.freePort();

@@ -123,6 +123,54 @@ final class Cluster implements AutoCloseable {
         }
     }
 
+    /** The master's {@code status --json} document, asked on its control socket as the CLI does. */
+    String status() {
+        try (java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open(
+                java.net.StandardProtocolFamily.UNIX)) {
+            ch.connect(java.net.UnixDomainSocketAddress.of(runtimeDir.resolve("control.sock")));
+            ch.write(java.nio.ByteBuffer.wrap("status-json\n".getBytes(StandardCharsets.UTF_8)));
+            String answer = new String(java.nio.channels.Channels.newInputStream(ch).readAllBytes(),
+                    StandardCharsets.UTF_8);
+            if (!answer.startsWith("ok\n")) {
+                throw new IllegalStateException("status: " + answer);
+            }
+            return answer.substring(3);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** A number from the top level of the status document, like "restarts". */
+    static long field(String json, String name) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"" + name + "\":(-?\\d+)").matcher(json);
+        if (!m.find()) {
+            throw new IllegalStateException("no " + name + " in " + json);
+        }
+        return Long.parseLong(m.group(1));
+    }
+
+    /** The pids of the workers the status lists in this state (READY, DRAINING...). */
+    static List<Long> pidsIn(String json, String state) {
+        List<Long> pids = new ArrayList<>();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"pid\":(\\d+),\"generation\":\\d+,\"state\":\""
+                + state + "\"").matcher(json);
+        while (m.find()) {
+            pids.add(Long.parseLong(m.group(1)));
+        }
+        return pids;
+    }
+
+    /** Waits until the master lists exactly {@code n} workers, all READY, and returns their pids. */
+    List<Long> awaitReadyWorkers(int n, Duration timeout) {
+        List<List<Long>> last = new ArrayList<>(List.of(List.of()));
+        await(() -> {
+            String s = status();
+            last.set(0, pidsIn(s, "READY"));
+            return last.get(0).size() == n && s.split("\"state\":").length - 1 == n;
+        }, timeout, () -> "not " + n + " READY workers: " + status() + "\nlog:\n" + logText());
+        return last.get(0);
+    }
+
     String logText() {
         try {
             return Files.readString(log, StandardCharsets.UTF_8);

@@ -97,6 +97,33 @@ class ControlIT {
         }
     }
 
+    /** The answer and exit code of reload say what happened: started, with its generation, or refused, and why. */
+    @Test
+    void reloadSaysWhetherItStartedOrWasRefused() throws Exception {
+        Path dir = Files.createTempDirectory("jcluster-app");
+        Path jar = Files.copy(Cluster.EXAMPLE_JAR, dir.resolve("app.jar"));
+        try (Cluster c = Cluster.start("--workers=1", "--app-jar=" + jar)) {
+            c.expectErrors();
+            String by = "--runtime-dir=" + c.runtimeDir;
+            CliIT.Result ok = cli("reload", by);
+            assertEquals(0, ok.code(), ok.err());
+            assertEquals("reloading to generation 2\n", ok.out());
+            Cluster.await(() -> !c.status().contains("\"reloading\":true"), Duration.ofSeconds(30), c::status);
+            List<Long> serving = c.awaitReadyWorkers(1, Duration.ofSeconds(10));
+            // a broken jar renamed into place, as a botched deploy would
+            Path broken = Files.writeString(dir.resolve("broken.jar"), "not a jar");
+            Files.move(broken, jar, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            CliIT.Result refused = cli("reload", by);
+            CliIT.assertOneLineError(refused, 1, "reload refused", "generation 2 keeps serving", "is not a jar");
+            assertEquals(2, Cluster.field(c.status(), "generation"));
+            assertEquals(serving, c.awaitReadyWorkers(1, Duration.ofSeconds(5)), "the workers serving stay");
+        } finally {
+            Files.deleteIfExists(jar);
+            Files.deleteIfExists(dir);
+        }
+    }
+
     @Test
     void aCommandWithNoServerSaysSo() throws Exception {
         CliIT.Result r = cli("status", "--runtime-dir=/nonexistent/jcluster");

@@ -57,10 +57,87 @@ class LifecycleIT {
             c.signal("TERM");
             c.awaitLog("shutting down", Duration.ofSeconds(5));
             c.signal("TERM");
-            assertEquals(0, c.awaitExit(Duration.ofSeconds(5)));
+            assertEquals(5, c.awaitExit(Duration.ofSeconds(5)), "a stop that cut a request is not a clean one");
             long ms = (System.nanoTime() - start) / 1_000_000;
             assertTrue(ms < 4000, "stopped after " + ms + " ms, not after the 8 s request");
             assertTrue(h.closedByServer());
+        }
+    }
+
+    @Test
+    void aShutdownTimeoutThatCutsARequestExitsFive() throws Exception {
+        try (Cluster c = Cluster.start("--workers=1", "--shutdown-timeout=1s"); Http h = new Http(c.port)) {
+            c.expectErrors();
+            h.send("GET /compute?ms=6000&offload=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+            Cluster.await(() -> Cluster.field(c.status(), "inFlight") == 1, Duration.ofSeconds(5),
+                    () -> "the request is not in flight: " + c.status());
+            c.signal("TERM");
+            assertEquals(5, c.awaitExit(Duration.ofSeconds(10)));
+            assertTrue(h.closedByServer(), "the request was cut");
+        }
+    }
+
+    /**
+     * SIGTERM to a worker (kill, a supervisor, a script) drains it like the master's DRAIN: its request finishes,
+     * it exits 0 unkilled, and it is replaced at once, which counts as no crash. Three times, since a race made it
+     * pass one time in three.
+     */
+    @Test
+    void aWorkerSentSigtermDrainsAndIsReplacedWithoutBeingKilledOrCountedAsACrash() throws Exception {
+        try (Cluster c = Cluster.start("--workers=2")) {
+            for (int i = 0; i < 3; i++) {
+                List<Long> before = c.awaitReadyWorkers(2, Duration.ofSeconds(20));
+                try (Http h = new Http(c.port)) {
+                    long victim = h.get("/worker").pid();
+                    h.send("GET /compute?ms=500 HTTP/1.1\r\nHost: x\r\n\r\n");
+                    Thread.sleep(100);
+                    Cluster.kill("TERM", victim);
+                    Http.Response r = h.read(false);
+                    assertEquals(200, r.status(), "the request in flight finishes");
+                    assertTrue(h.closedByServer(), "then the draining worker closes the connection");
+                    Cluster.await(() -> ProcessHandle.of(victim).isEmpty(), Duration.ofSeconds(10),
+                            () -> "worker " + victim + " did not exit");
+                    List<Long> after = c.awaitReadyWorkers(2, Duration.ofSeconds(20));
+                    assertFalse(after.contains(victim));
+                    assertTrue(after.stream().anyMatch(p -> !before.contains(p)), "a replacement serves");
+                }
+                assertEquals(0, Cluster.field(c.status(), "restarts"), "a drained worker is no crash");
+            }
+            String log = c.logText();
+            assertFalse(log.contains("killed by signal"), log);
+            assertEquals(List.of(), log.lines().filter(l -> l.contains(" WARN ") || l.contains(" ERROR ")).toList());
+            assertEquals(3, log.lines().filter(l -> l.contains("drains on its own (SIGTERM)")).count(), log);
+        }
+    }
+
+    /** Every signal that would end a JVM: trapped and acted on by the master, or logged and ignored by both. */
+    @Test
+    void straySignalsEndNeitherTheMasterNorItsWorkers() throws Exception {
+        String[] stray = {"USR1", "USR2", "ALRM", "VTALRM", "PROF", "IO", "PWR", "STKFLT", "XCPU", "SYS", "TRAP"};
+        try (Cluster c = Cluster.start("--workers=1")) {
+            long worker = c.workerPids().get(0);
+            for (String sig : stray) {
+                c.signal(sig);
+                Cluster.kill(sig, worker);
+            }
+            // the master's own signals are the master's: a worker ignores them
+            for (String sig : new String[] {"HUP", "TTIN", "TTOU"}) {
+                Cluster.kill(sig, worker);
+            }
+            Cluster.await(() -> c.logText().lines().filter(l -> l.contains("[worker-1 ") && l.contains("ignoring SIG"))
+                    .count() == stray.length + 3, Duration.ofSeconds(10), () -> "worker log:\n" + c.logText());
+            Cluster.await(() -> c.logText().lines().filter(l -> l.contains("[master ") && l.contains(": SIG")
+                    || l.contains("ignoring SIG") && l.contains("[master ")).count() == stray.length,
+                    Duration.ofSeconds(10), () -> "master log:\n" + c.logText());
+            assertEquals(List.of(worker), c.awaitReadyWorkers(1, Duration.ofSeconds(5)));
+            assertEquals(200, Http.get(c.port, "/").status());
+            String status = c.status();
+            assertEquals(0, Cluster.field(status, "restarts"));
+            assertEquals(1, Cluster.field(status, "generation"), "a HUP to a worker is not a reload");
+            assertEquals(1, Cluster.field(status, "desired"), "nor TTIN a scale-up");
+            c.signal("TERM");
+            assertEquals(0, c.awaitExit(Duration.ofSeconds(15)));
+            assertFalse(Files.exists(c.runtimeDir), "runtime directory removed");
         }
     }
 
