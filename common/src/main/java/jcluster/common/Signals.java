@@ -40,7 +40,6 @@ public final class Signals {
      * Routes every {@link #TRAPPED} signal to {@code handler}, run on {@code loop}.
      * @return the names of those this JVM would not let us trap (logged)
      */
-    @SuppressWarnings("sunapi")
     public static List<String> install(Executor loop, Consumer<String> handler) {
         List<String> refused = new java.util.ArrayList<>();
         for (String name : TRAPPED) {

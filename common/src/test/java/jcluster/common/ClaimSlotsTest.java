@@ -1,8 +1,11 @@
 package jcluster.common;
 
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -14,10 +17,22 @@ import static org.junit.jupiter.api.Assertions.*;
 /** Two mappings of one file, as the master and a worker have: exactly one side wins each connection. */
 @Timeout(30)
 class ClaimSlotsTest {
+    private Path dir;
+
+    @BeforeEach
+    void makeDir() throws IOException {
+        dir = Files.createTempDirectory("claims");
+    }
+
+    @AfterEach
+    void removeDir() throws IOException {
+        Files.deleteIfExists(dir.resolve("w1"));
+        Files.delete(dir);
+    }
 
     @Test
     void aClaimedConnectionCannotBeRevokedAndARevokedOneCannotBeClaimed() throws Exception {
-        Path f = Files.createTempDirectory("claims").resolve("w1");
+        Path f = dir.resolve("w1");
         try (ClaimSlots master = ClaimSlots.create(f); ClaimSlots worker = ClaimSlots.open(f)) {
             assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(f)));
             master.offer(1);
@@ -35,7 +50,7 @@ class ClaimSlotsTest {
 
     @Test
     void aLateClaimOfAnOldConnectionDoesNotMatchTheOneReusingItsSlot() throws Exception {
-        Path f = Files.createTempDirectory("claims").resolve("w1");
+        Path f = dir.resolve("w1");
         try (ClaimSlots master = ClaimSlots.create(f); ClaimSlots worker = ClaimSlots.open(f)) {
             master.offer(5);
             assertTrue(master.revoke(5));
@@ -47,7 +62,7 @@ class ClaimSlotsTest {
 
     @Test
     void racingSidesNeverBothWin() throws Exception {
-        Path f = Files.createTempDirectory("claims").resolve("w1");
+        Path f = dir.resolve("w1");
         try (ClaimSlots master = ClaimSlots.create(f); ClaimSlots worker = ClaimSlots.open(f)) {
             int n = 20_000;
             AtomicInteger claimed = new AtomicInteger();

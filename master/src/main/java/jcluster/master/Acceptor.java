@@ -8,6 +8,7 @@ import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.socket.SocketProtocolFamily;
+import io.netty.channel.unix.Errors;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.Socket;
 import org.slf4j.Logger;
@@ -33,6 +34,9 @@ final class Acceptor {
     private static final long ACCEPT_ERROR_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** Connections taken per wake-up at most. */
     static final int BURST = 64;
+    private static final int EACCES = 13;
+    private static final int EADDRINUSE = 98;
+    private static final int EADDRNOTAVAIL = 99;
     /** After accept fails (out of fds, say), how long to leave the backlog alone instead of spinning on it. */
     static final long ERROR_BACKOFF_MILLIS = 100;
 
@@ -77,7 +81,7 @@ final class Acceptor {
             server.bind(address).sync();
         } catch (Exception e) {
             server.close().syncUninterruptibly();
-            throw new StartupException(bindFailure(host, port, e));
+            throw new StartupException(bindFailure("", host, port, "--host", "--port", e));
         }
         Acceptor a = new Acceptor(server, loop, sink);
         try {
@@ -91,20 +95,27 @@ final class Acceptor {
         return a;
     }
 
-    private static String bindFailure(String host, int port, Exception e) {
-        String what = "cannot listen on " + host + ":" + port + ": ";
+    /**
+     * One line for a failed bind of {@code host:port}, naming the fix: the flags are the ones that chose this
+     * address. Netty reports some errors by errno alone ("bind(..) failed with error(-99)"), so both the errno and
+     * the message are read.
+     */
+    static String bindFailure(String what, String host, int port, String hostFlag, String portFlag, Throwable e) {
+        String prefix = "cannot listen on " + what + host + ":" + port + ": ";
+        int errno = e instanceof Errors.NativeIoException n ? Math.abs(n.expectedErr()) : 0;
         String m = String.valueOf(e.getMessage());
-        if (m.contains("Address already in use")) {
-            return what + "address already in use (another server holds the port; stop it or choose another --port)";
+        if (errno == EADDRINUSE || m.contains("Address already in use")) {
+            return prefix + "address already in use (another server holds the port; stop it or choose another "
+                    + portFlag + ")";
         }
-        if (m.contains("Permission denied")) {
-            return what + "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE; "
-                    + "choose a --port of 1024 or more)";
+        if (errno == EACCES || m.contains("Permission denied")) {
+            return prefix + "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE; choose a "
+                    + portFlag + " of 1024 or more)";
         }
-        if (m.contains("Cannot assign requested address")) {
-            return what + "no such local address (check --host)";
+        if (errno == EADDRNOTAVAIL || m.contains("Cannot assign requested address")) {
+            return prefix + "no such address on this machine (check " + hostFlag + ")";
         }
-        return what + m;
+        return prefix + m;
     }
 
     /** host:port as users write it. */

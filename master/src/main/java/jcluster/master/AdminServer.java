@@ -50,10 +50,8 @@ final class AdminServer {
         try {
             return new AdminServer(b.bind(host, port).sync().channel());
         } catch (Exception e) {
-            String m = String.valueOf(e.getMessage());
-            throw new StartupException("cannot listen on the admin port " + host + ":" + port + ": "
-                    + (m.contains("Address already in use") ? "address already in use; choose another --admin-port"
-                    : m));
+            throw new StartupException(Acceptor.bindFailure("the admin port ", host, port, "--admin-host",
+                    "--admin-port", e));
         }
     }
 

@@ -22,7 +22,10 @@ final class AppCheck {
     /** Null if the app looks loadable, else what is wrong with it. */
     static String problem(Path jar, String className) {
         if (jar == null) {
-            return null;
+            // a class on the class path: its class file is looked up, never loaded
+            return className == null || AppCheck.class.getClassLoader().getResource(className.replace('.', '/')
+                    + ".class") != null ? null : "no class " + className + " on the class path; give its jar with "
+                    + "--app-jar";
         }
         if (!Files.isRegularFile(jar)) {
             return jar + ": no such file";

@@ -6,27 +6,42 @@ import org.slf4j.LoggerFactory;
 
 import java.io.File;
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 /**
  * A class-data archive (AppCDS) of what a worker loads on its way to READY, so a worker starts in about half the
  * CPU time and 40% sooner: that is what respawns, recycles and every step of a rolling reload pay.
  * <p>The archive is made once per jar by a training run ({@code WorkerMain --train} with
  * {@code -XX:ArchiveClassesAtExit}) in the background, and kept in the user's cache directory
- * ({@code $XDG_CACHE_HOME/jcluster}, else {@code ~/.cache/jcluster}, mode 0700), named after the jar's path, size
- * and modification time: a new deploy gets a new archive, and until it exists workers simply start without one.
- * Nothing here is needed for correctness; any failure only logs and leaves workers on the JVM's defaults.
+ * ({@code $XDG_CACHE_HOME/jcluster}, else {@code ~/.cache/jcluster}, mode 0700), named after the jar's path, the
+ * JVM (an archive works only with the JVM that made it), and the jar's size and modification time: a new deploy
+ * gets a new archive, and until it exists workers simply start without one.
+ * <p>The cache stays small: once an archive is made, the older ones of the same jar path and JVM are removed (a
+ * deploy replaces its archive), and past {@link #MAX_ARCHIVES} in all the least recently used go. Removing one is
+ * safe while another master uses it: a JVM maps its archive when it starts, and a file removed meanwhile stays
+ * mapped; a worker started with an archive that was just removed starts without one.
+ * <p>Nothing here is needed for correctness; any failure only logs and leaves workers on the JVM's defaults.
  */
 final class ClassDataArchive {
     private static final Logger log = LoggerFactory.getLogger(ClassDataArchive.class);
     private static final long TRAINING_TIMEOUT_SECONDS = 60;
+    /** The most archives kept, of any jar and JVM (about 12 MiB each). */
+    static final int MAX_ARCHIVES = 4;
+    /** {@code worker-JARHASH-JVMHASH-SIZE-MTIME.jsa}: what {@link #key} names. */
+    private static final Pattern ARCHIVE = Pattern.compile("worker-[0-9a-f]{8}-[0-9a-f]{8}-\\d+-\\d+\\.jsa");
 
     private final String javaBinary;
     private final List<String> jvmOptions;
@@ -65,6 +80,12 @@ final class ClassDataArchive {
         }
         Path archive = cacheDir.resolve(key + ".jsa");
         if (Files.isRegularFile(archive)) {
+            try {
+                // its time is when it was last used: the least recently used go first when the cache is full
+                Files.setLastModifiedTime(archive, FileTime.fromMillis(System.currentTimeMillis()));
+            } catch (IOException e) {
+                // a read-only cache: the archive still serves
+            }
             return archive;
         }
         if (!key.equals(trainingFor) && !key.equals(failedFor)) {
@@ -76,14 +97,53 @@ final class ClassDataArchive {
         return null;
     }
 
-    /** The jar's identity: its path, size and modification time, or null when it cannot be read. */
+    /** The jar's identity: its path, the JVM, its size and modification time; null when it cannot be read. */
     private String key() {
         try {
             BasicFileAttributes a = Files.readAttributes(jar, BasicFileAttributes.class);
-            return "worker-" + Integer.toHexString(jar.toString().hashCode()) + "-" + a.size() + "-"
-                    + a.lastModifiedTime().toMillis();
+            return group() + a.size() + "-" + a.lastModifiedTime().toMillis();
         } catch (IOException e) {
             return null;
+        }
+    }
+
+    /** What the archives of this jar path and JVM share: the start of their names. */
+    private String group() {
+        return String.format("worker-%08x-%08x-", jar.toString().hashCode(),
+                (javaBinary + " " + Runtime.version()).hashCode());
+    }
+
+    /**
+     * Removes the archives in {@code cacheDir} that {@code current} replaces (the same jar path and JVM), any in an
+     * older naming, and, past {@code max} in all, the least recently used; never {@code current}.
+     */
+    static void prune(Path cacheDir, String current, int max) throws IOException {
+        String group = current.replaceFirst("^(worker-[^-]+-[^-]+-).*", "$1");
+        List<Path> kept = new ArrayList<>();
+        try (var files = Files.list(cacheDir)) {
+            for (Path p : files.toList()) {
+                String name = p.getFileName().toString();
+                if (!name.startsWith("worker-") || !name.endsWith(".jsa") || name.equals(current + ".jsa")) {
+                    continue;
+                }
+                if (!ARCHIVE.matcher(name).matches() || name.startsWith(group)) {
+                    deleteQuietly(p);
+                } else {
+                    kept.add(p);
+                }
+            }
+        }
+        kept.sort(Comparator.comparing(ClassDataArchive::lastUsed).reversed());
+        for (Path p : kept.subList(Math.min(kept.size(), max - 1), kept.size())) {
+            deleteQuietly(p);
+        }
+    }
+
+    private static FileTime lastUsed(Path p) {
+        try {
+            return Files.getLastModifiedTime(p);
+        } catch (IOException e) {
+            return FileTime.fromMillis(0);
         }
     }
 
@@ -101,8 +161,16 @@ final class ClassDataArchive {
         Path tmp = null;
         Path out = null;
         try {
-            Files.createDirectories(cacheDir, PosixFilePermissions.asFileAttribute(
-                    PosixFilePermissions.fromString("rwx------")));
+            try {
+                Files.createDirectories(cacheDir, PosixFilePermissions.asFileAttribute(
+                        PosixFilePermissions.fromString("rwx------")));
+            } catch (IOException e) {
+                failedFor = key;
+                log.warn("no class-data archive for workers: cannot create the cache directory {} ({}); workers "
+                        + "start without one, about 0.3 s slower each; set XDG_CACHE_HOME to a directory this user can "
+                        + "write", cacheDir, reason(e));
+                return;
+            }
             removeLeftovers();
             tmp = Files.createTempFile(cacheDir, key, ".jsa.tmp");
             out = Files.createTempFile(cacheDir, key, ".log");
@@ -128,10 +196,12 @@ final class ClassDataArchive {
             Files.move(tmp, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             log.info("class-data archive for workers ready ({} MiB): new workers start faster",
                     Files.size(archive) >> 20);
+            prune(cacheDir, key, MAX_ARCHIVES);
         } catch (IOException | RuntimeException e) {
             failedFor = key;
             if (!stopped) {
-                log.warn("no class-data archive for workers ({}); they start without one", e.getMessage());
+                log.warn("no class-data archive for workers (training in {}: {}); they start without one, about "
+                        + "0.3 s slower each", cacheDir, e instanceof IOException io ? reason(io) : e.toString());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -155,6 +225,20 @@ final class ClassDataArchive {
                 }
             }
         }
+    }
+
+    /** What went wrong with a file, without repeating its path (which a FileSystemException's message is). */
+    private static String reason(IOException e) {
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof NoSuchFileException f) {
+            return "no such file or directory: " + f.getFile();
+        }
+        if (e instanceof FileSystemException f && f.getReason() != null) {
+            return f.getReason();
+        }
+        return String.valueOf(e.getMessage());
     }
 
     private static void deleteQuietly(Path p) {

@@ -35,7 +35,8 @@ final class Dispatcher<W extends Dispatcher.Candidate> {
                     return p;
                 }
             }
-            throw new IllegalArgumentException("--dispatch must be round-robin or least-connections, got " + flag);
+            throw new IllegalArgumentException("--dispatch must be round-robin or least-connections, got '" + flag
+                    + "'");
         }
     }
 

@@ -10,6 +10,8 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.util.concurrent.Callable;
 
@@ -17,7 +19,7 @@ import java.util.concurrent.Callable;
 @Command(name = "master.jar", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         sortOptions = false,
         subcommands = {ControlCommands.Status.class, ControlCommands.Reload.class, ControlCommands.Scale.class,
-                ControlCommands.Dump.class, ControlCommands.Stop.class},
+                ControlCommands.Dump.class, ControlCommands.Stop.class, CommandLine.HelpCommand.class},
         description = "Cluster-mode HTTP server: one master accepts on the port and hands each connection to one of "
                 + "N Netty worker processes.")
 public final class Main implements Callable<Integer> {
@@ -44,6 +46,7 @@ public final class Main implements Callable<Integer> {
     CommandSpec spec;
 
     public static void main(String[] args) {
+        System.setProperty("jcluster.help.jvmopts", WorkerJvm.helpText());
         CommandLine cli = new CommandLine(new Main());
         cli.setParameterExceptionHandler(Main::usageError);
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
@@ -57,22 +60,35 @@ public final class Main implements Callable<Integer> {
     }
 
     private static int usageError(ParameterException e, String[] args) {
-        PrintWriter err = e.getCommandLine().getErr();
-        err.println("master: " + e.getMessage() + " (see --help)");
+        CommandLine cmd = e.getCommandLine();
+        PrintWriter err = cmd.getErr();
+        String hint = "";
+        if (e instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()) {
+            hint = "; did you mean " + String.join(" or ", u.getSuggestions()) + "?";
+        }
+        String help = cmd.getParent() == null ? "--help" : cmd.getCommandName() + " --help";
+        err.println("master: " + e.getMessage() + hint + " (see " + help + ")");
         return EXIT_USAGE;
     }
 
     @Override
     public Integer call() {
         validate();
+        if (!options.workerJvmOpts.equals(WorkerJvm.defaultOptions())) {
+            String refused = WorkerJvm.refusal(WorkerJvm.split(options.workerJvmOpts));
+            if (refused != null) {
+                throw new ParameterException(spec.commandLine(), "--worker-jvm-opts: the JVM refuses them: "
+                        + refused);
+            }
+        }
         String app = AppCheck.problem(options.appJar, options.appClass);
         if (app != null) {
             spec.commandLine().getErr().println("master: cannot load the app: " + app);
             return EXIT_APP_LOAD_FAILED;
         }
         Logging.init("master");
-        // before the master starts any thread or worker, so that all of them inherit it
-        String sched = Sched.setForThisThread(options.sched);
+        // before the master starts a thread of its own or a worker, so that all of them inherit it
+        String sched = Sched.setForAllThreads(options.sched);
         if (sched != null) {
             LoggerFactory.getLogger(Main.class).warn("could not set scheduling policy {}: {}",
                     options.sched, sched);
@@ -81,18 +97,19 @@ public final class Main implements Callable<Integer> {
     }
 
     void validate() {
-        range("--workers", options.workers, 1, 1024);
+        range("--workers", options.workers, 1, ControlCommands.MAX_WORKERS);
         range("--port", options.port, 1, 65535);
         range("--backlog", options.backlog, 1, 65535);
         range("--worker-threads", options.workerThreads, 1, 256);
         if (options.maxBody > Integer.MAX_VALUE - 8) {
             throw new ParameterException(spec.commandLine(), "--max-body must be under 2g");
         }
-        if (options.host.isBlank()) {
-            throw new ParameterException(spec.commandLine(), "--host must not be empty");
-        }
+        address("--host", options.host);
         range("--max-restarts", options.maxRestarts, 1, 1000);
         range("--admin-port", options.adminPort, 0, 65535);
+        if (options.adminPort != 0) {
+            address("--admin-host", options.adminHost);
+        }
         if (options.adminPort != 0 && options.adminPort == options.port) {
             throw new ParameterException(spec.commandLine(), "--admin-port must differ from --port");
         }
@@ -108,6 +125,18 @@ public final class Main implements Callable<Integer> {
         range("--blocking-threads", options.blockingThreads, 1, 1024);
         range("--blocking-queue", options.blockingQueue, 0, 1_000_000);
         range("--max-requests-per-connection", options.maxRequestsPerConnection, 0, Long.MAX_VALUE / 2);
+        if (options.staticDir != null && options.staticDir.toString().isEmpty()) {
+            throw new ParameterException(spec.commandLine(), "--static must name a directory");
+        }
+        if (options.appJar != null && options.appJar.toString().isEmpty()) {
+            throw new ParameterException(spec.commandLine(), "--app-jar must name a jar");
+        }
+        if (options.runtimeDir != null && options.runtimeDir.toString().isEmpty()) {
+            throw new ParameterException(spec.commandLine(), "--runtime-dir must name a directory");
+        }
+        if (options.pidFile != null && options.pidFile.toString().isEmpty()) {
+            throw new ParameterException(spec.commandLine(), "--pid-file must name a file");
+        }
         if (options.staticDir != null && !Files.isDirectory(options.staticDir)) {
             throw new ParameterException(spec.commandLine(), "--static " + options.staticDir + " is not a directory");
         }
@@ -123,6 +152,23 @@ public final class Main implements Callable<Integer> {
         }
     }
 
+    /** An address to listen on: an IP address or a name that resolves (to one of this machine's, bind says). */
+    private void address(String flag, String host) {
+        if (host.isBlank()) {
+            throw new ParameterException(spec.commandLine(), flag + " must not be empty");
+        }
+        try {
+            // digits and dots are meant as an IPv4 address: a malformed one is not a name to look up
+            if (host.matches("[0-9.]+") && !host.matches("(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}")) {
+                throw new UnknownHostException(host);
+            }
+            InetAddress.getByName(host);
+        } catch (UnknownHostException e) {
+            throw new ParameterException(spec.commandLine(), flag + " " + host + " is neither an IP address nor a "
+                    + "name that resolves; give one such as 0.0.0.0, 127.0.0.1 or ::");
+        }
+    }
+
     private void range(String flag, long value, long min, long max) {
         if (value < min || value > max) {
             throw new ParameterException(spec.commandLine(),
@@ -131,11 +177,15 @@ public final class Main implements Callable<Integer> {
     }
 
     /** The version from the jar's manifest. */
+    static String version() {
+        String v = Main.class.getPackage().getImplementationVersion();
+        return v != null ? v : "(development build)";
+    }
+
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = Main.class.getPackage().getImplementationVersion();
-            return new String[] {"jcluster " + (v != null ? v : "(development build)")};
+            return new String[] {"jcluster " + version()};
         }
     }
 }

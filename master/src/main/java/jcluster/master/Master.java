@@ -51,6 +51,8 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
     static final Duration HEARTBEAT_LATE = Duration.ofMillis(1500);
     private static final long CHECK_INTERVAL_MILLIS = 100;
     private static final long REVOKE_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** How often DEBUG accounts for dispatch: a line a second, never one per connection. */
+    private static final long DEBUG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private enum State { RUNNING, LAME_DUCK, STOPPING }
 
@@ -61,6 +63,12 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
     /** Accepted connections no worker could take yet (at most one accept burst: accepting pauses meanwhile). */
     private final ArrayDeque<FileDescriptor> waiting = new ArrayDeque<>();
     private final CompletableFuture<Integer> exit = new CompletableFuture<>();
+    private final long startedNanos = System.nanoTime();
+    /**
+     * The restart counts that the next workers spawned inherit: a worker that dies unexpectedly passes its count
+     * plus one to its replacement, so {@code status} shows restarts per worker as pm2 does.
+     */
+    private final ArrayDeque<Integer> inheritedRestarts = new ArrayDeque<>();
     private EventLoopGroup group;
     private EventLoop loop;
     private Acceptor acceptor;
@@ -69,6 +77,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
     private ControlServer control;
     private AdminServer admin;
     private WorkerLauncher launcher;
+    private PidFile pidFile;
     private State state = State.RUNNING;
     private int exitCode = Main.EXIT_OK;
     private int desired;
@@ -99,6 +108,19 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
     private long timeouts;
     /** Requests served by workers that have exited, by their last heartbeat: keeps the total monotonic. */
     private long retiredRequests;
+    private long acknowledged;
+    private long ackFrames;
+    private final DebugTotals debugTotals = new DebugTotals();
+
+    /** The counters as of the last DEBUG account, to report what changed since. */
+    private static final class DebugTotals {
+        long at = System.nanoTime();
+        long accepted;
+        long handedOff;
+        long acknowledged;
+        long ackFrames;
+        long redispatched;
+    }
 
     Master(MasterOptions options) {
         this.options = options;
@@ -112,6 +134,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("master-loop"), EpollIoHandler.newFactory());
         loop = group.next();
         try {
+            pidFile = options.pidFile == null ? null : PidFile.check(options.pidFile);
             acceptor = Acceptor.bind(loop, options.host, options.port, options.backlog, this);
             Path dir = options.runtimeDir != null ? options.runtimeDir : RuntimeDir.defaultFor(options.port);
             runtimeDir = RuntimeDir.prepare(dir);
@@ -120,8 +143,13 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
             if (options.adminPort != 0) {
                 admin = AdminServer.bind(loop, options.adminHost, options.adminPort, this::status);
             }
-            PidFile.write(options.pidFile);
+            if (pidFile != null) {
+                pidFile.write();
+            }
         } catch (StartupException e) {
+            if (admin != null) {
+                admin.close();
+            }
             if (handoff != null) {
                 handoff.close();
             }
@@ -145,7 +173,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
                 System.err.println("master: the event loop thread ended unexpectedly (" + f.cause() + "); exiting");
             }
         });
-        launcher = new WorkerLauncher(options, runtimeDir.handoffSocket());
+        launcher = new WorkerLauncher(options, runtimeDir);
         Runtime.getRuntime().addShutdownHook(new Thread(this::emergencyCleanup, "master-exit"));
         jcluster.common.Signals.install(loop, this::onSignal);
         loop.execute(() -> {
@@ -202,7 +230,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         dispatch(fd);
     }
 
-    /** A line from the control socket; the answer's first line is "ok…" or "error: …". */
+    /** A line from the control socket; the answer's first line is "ok…", "error: …" or "usage: …". */
     private String command(String line) {
         String[] words = line.split("\\s+");
         switch (words[0]) {
@@ -225,20 +253,22 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
                 try {
                     n = Integer.parseInt(words.length == 2 ? words[1] : "");
                 } catch (NumberFormatException e) {
-                    return "error: scale takes a number of workers, like 'scale 4'";
+                    return "usage: scale takes a number of workers, like 'scale 4'";
                 }
-                if (n < 1 || n > 1024) {
-                    return "error: the number of workers must be between 1 and 1024";
+                if (n < 1 || n > ControlCommands.MAX_WORKERS) {
+                    return "usage: the number of workers must be between 1 and " + ControlCommands.MAX_WORKERS;
                 }
                 scale(n);
                 return "ok: scaling to " + n + " worker(s)";
             }
             // a thread dump of one worker, into the log
             case "dump" -> {
-                WorkerProcess w = words.length == 2 ? byIdText(words[1]) : null;
+                if (words.length != 2 || !words[1].matches("\\d{1,9}")) {
+                    return "usage: dump takes a worker id, like 'dump 3'; see 'status' for ids";
+                }
+                WorkerProcess w = byId(Integer.parseInt(words[1]));
                 if (w == null) {
-                    return "error: no live worker " + (words.length == 2 ? words[1] : "given")
-                            + "; see 'status' for ids";
+                    return "error: no live worker " + words[1] + "; see 'status' for ids";
                 }
                 Posix.signal(w.pid(), Signal.SIGQUIT);
                 log.info("thread dump of {} requested through the control socket", w);
@@ -254,21 +284,17 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
                         + " ms more (--drain-delay), then draining" : "ok: stopping";
             }
             default -> {
-                return "error: unknown command '" + words[0] + "'; commands: status, reload, scale N, dump ID, stop";
+                return "usage: unknown command '" + words[0] + "'; commands: status, status-json, reload, scale N, "
+                        + "dump ID, stop";
             }
         }
     }
 
-    private WorkerProcess byIdText(String id) {
-        try {
-            return byId(Integer.parseInt(id));
-        } catch (NumberFormatException e) {
-            return null;
-        }
-    }
-
     Status status() {
-        return new Status(ProcessHandle.current().pid(), acceptor.localAddress(), desired, generation, reloading,
+        return new Status(ProcessHandle.current().pid(), Main.version(), (System.nanoTime() - startedNanos) / 1_000_000,
+                options.appJar == null ? (options.appClass == null ? "built-in" : options.appClass)
+                        : options.appJar.toAbsolutePath().toString(), acceptor.localAddress(), desired, generation,
+                reloading,
                 state != State.RUNNING, accepted, handedOff, redispatched, restartCount, recycled, timeouts,
                 retiredRequests + workers.stream().filter(w -> w.state != WorkerProcess.State.EXITED)
                         .mapToLong(w -> w.stats == null ? 0 : w.stats.requestsServed()).sum(), lastReload,
@@ -322,6 +348,8 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
             }
             // it holds these connections now: close our copies
             case ACK -> {
+                acknowledged += f.ackCount();
+                ackFrames++;
                 if (!w.acknowledge(f.ackCount())) {
                     broken(w, "acknowledged " + f.ackCount() + " connections with " + w.unacked()
                             + " outstanding");
@@ -403,20 +431,28 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
             return;
         } else if (failedReload) {
             log.error("{} {} before it was ready; reload to generation {} aborted, the workers serving now stay{}",
-                    w, how, newestGeneration, lastLines(w));
+                    w, how, newestGeneration, followingLines(w));
+            logLastLines(w, true);
             lastReload = "generation " + newestGeneration + " aborted: " + w + " " + how + " before it was ready";
             abortReload();
         } else {
             Duration uptime = Duration.ofNanos(System.nanoTime() - (w.wasReady ? w.readyNanos : w.spawnedNanos));
             Duration delay = restarts.died(w.wasReady, uptime);
             if (delay == null) {
-                log.error("{} {}{}; {} unstable worker deaths in a row (before READY or within {} ms of it): "
-                        + "giving up", w, how, lastLines(w), restarts.unstableInARow(), options.minUptime.toMillis());
+                log.error("{} {}; {} unstable worker deaths in a row (before READY or within {} ms of it): "
+                        + "giving up{}", w, how, restarts.unstableInARow(), options.minUptime.toMillis(),
+                        followingLines(w));
+                logLastLines(w, true);
                 stop("crash loop", Main.EXIT_WORKERS_FAIL_TO_BOOT);
                 return;
             }
-            log.warn("{} {}{}; respawning in {} ms", w, how, lastLines(w), delay.toMillis());
+            log.warn("{} {}; respawning in {} ms{}", w, how, delay.toMillis(), followingLines(w));
+            logLastLines(w, false);
             restartCount++;
+            inheritedRestarts.add(w.restarts + 1);
+            while (inheritedRestarts.size() > desired) {
+                inheritedRestarts.poll();
+            }
             noSpawnBeforeNanos = System.nanoTime() + delay.toNanos();
         }
         manageWorkers();
@@ -429,12 +465,15 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
             dispatchWaiting();
         }
         long now = System.nanoTime();
+        if (log.isDebugEnabled() && now - debugTotals.at >= DEBUG_INTERVAL_NANOS) {
+            debugAccount(now);
+        }
         for (WorkerProcess w : List.copyOf(workers)) {
             switch (w.state) {
                 case STARTING -> {
                     if (!w.killed && now - w.spawnedNanos > options.bootTimeout.toNanos()) {
-                        log.error("{} not ready within {} ms; killing it{}", w, options.bootTimeout.toMillis(),
-                                lastLines(w));
+                        // its last output is logged with its death
+                        log.error("{} not ready within {} ms; killing it", w, options.bootTimeout.toMillis());
                         // not kill(): this death is the worker's failure, counted as such
                         w.killed = true;
                         w.process.destroyForcibly();
@@ -474,6 +513,32 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         }
     }
 
+    /** DEBUG: what dispatch did since the last account, when it did anything. */
+    private void debugAccount(long now) {
+        DebugTotals t = debugTotals;
+        if (accepted != t.accepted || acknowledged != t.acknowledged || !waiting.isEmpty()) {
+            StringBuilder perWorker = new StringBuilder();
+            for (WorkerProcess w : workers) {
+                long n = w.takeSentSinceAccount();
+                if (n > 0) {
+                    perWorker.append(perWorker.length() == 0 ? "" : ", ").append("worker ").append(w.id).append(": ")
+                            .append(n);
+                }
+            }
+            log.debug("last {} ms: {} accepted, {} handed off ({}), {} acknowledged in {} frame(s), {} re-dispatched, "
+                    + "{} waiting for a worker{}", (now - t.at) / 1_000_000, accepted - t.accepted,
+                    handedOff - t.handedOff, perWorker.length() == 0 ? "none" : perWorker,
+                    acknowledged - t.acknowledged, ackFrames - t.ackFrames, redispatched - t.redispatched,
+                    waiting.size(), acceptor.paused() ? ", accepting paused" : "");
+        }
+        t.at = now;
+        t.accepted = accepted;
+        t.handedOff = handedOff;
+        t.acknowledged = acknowledged;
+        t.ackFrames = ackFrames;
+        t.redispatched = redispatched;
+    }
+
     // ---- workers ------------------------------------------------------------------------------------------------
 
     /** Starts and drains workers until the table matches the wanted count and generation. */
@@ -483,6 +548,10 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         }
         WorkerPlanner.Plan plan = WorkerPlanner.plan(workers.stream().map(WorkerProcess::view).toList(), desired,
                 generation);
+        if (plan.spawn() > 0 || !plan.drain().isEmpty()) {
+            log.debug("plan for {} worker(s) of generation {}{}: start {}, drain {}", desired, generation,
+                    reloading ? " (reloading)" : "", plan.spawn(), plan.drain());
+        }
         for (int id : plan.drain()) {
             WorkerProcess w = byId(id);
             drain(w, w.recycle != null ? "recycled" : w.generation < generation ? "replaced by generation "
@@ -522,7 +591,8 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         int id = nextId++;
         WorkerProcess w;
         try {
-            w = launcher.start(id, newestGeneration);
+            Integer restarts = inheritedRestarts.poll();
+            w = launcher.start(id, newestGeneration, restarts == null ? 0 : restarts);
         } catch (IOException e) {
             log.error("cannot start worker {}: {}", id, e.getMessage());
             stop("cannot start workers", Main.EXIT_WORKERS_FAIL_TO_BOOT);
@@ -693,9 +763,21 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         return w + " exited with code " + WorkerMain.EXIT_APP_LOAD_FAILED;
     }
 
-    private static String lastLines(WorkerProcess w) {
-        List<String> tail = w.output.tail();
-        return tail.isEmpty() ? "" : "; its last output:\n    " + String.join("\n    ", tail);
+    /** The end of a line that {@link #logLastLines} follows. */
+    private static String followingLines(WorkerProcess w) {
+        int n = w.output.tail().size();
+        return n == 0 ? "" : "; its last " + n + " line(s) of output follow";
+    }
+
+    /** A dead worker's last output, each line a log line of its own: tagged, and never glued to another. */
+    private static void logLastLines(WorkerProcess w, boolean error) {
+        for (String line : w.output.tail()) {
+            if (error) {
+                log.error("worker {} output: {}", w.id, line);
+            } else {
+                log.warn("worker {} output: {}", w.id, line);
+            }
+        }
     }
 
     // ---- connections --------------------------------------------------------------------------------------------
@@ -858,7 +940,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
             admin.close();
         }
         runtimeDir.remove();
-        PidFile.remove(options.pidFile);
+        removePidFile();
         cleanedUp = true;
         exit.complete(exitCode);
     }
@@ -875,6 +957,12 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
             launcher.close();
         }
         runtimeDir.remove();
-        PidFile.remove(options.pidFile);
+        removePidFile();
+    }
+
+    private void removePidFile() {
+        if (pidFile != null) {
+            pidFile.remove();
+        }
     }
 }

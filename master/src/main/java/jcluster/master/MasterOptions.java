@@ -169,7 +169,7 @@ final class MasterOptions {
     Path pidFile;
 
     @Option(names = "--worker-jvm-opts", paramLabel = "OPTS",
-            description = "JVM options for workers, space-separated, replacing the defaults "
-                    + "(default: \"${DEFAULT-VALUE}\").")
+            description = "JVM options for workers, space-separated, replacing the defaults, which are:%n"
+                    + "${sys:jcluster.help.jvmopts}")
     String workerJvmOpts = WorkerJvm.defaultOptions();
 }

@@ -2,10 +2,18 @@ package jcluster.master;
 
 import jnr.ffi.LibraryLoader;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
 /**
- * The Linux scheduling policy of the calling thread (sched(7)). Threads and processes started afterwards inherit
- * it, so setting it on the master's main thread before anything else starts covers the master's event loop and
- * every worker JVM, all of whose threads descend from the thread that spawned it.
+ * The Linux scheduling policy of the master's threads (sched(7)). A new thread or process inherits its creator's,
+ * so it is set on every thread the master has at start (the JVM's own: GC, JIT compilers, the signal dispatcher,
+ * finalizer and reference handler, which it started before {@code main}), twice over to catch one started
+ * meanwhile; every thread started later, and every worker JVM (spawned from the master's event loop, all its
+ * threads descending from its first), inherits it. {@code chrt -a -p PID} shows it on each.
  * <p>SCHED_BATCH is SCHED_OTHER (same fair share, same nice value, no privilege needed) without wakeup
  * preemption: a thread woken by a new request does not preempt the thread running on that CPU, it runs when that
  * one's slice ends, and then finds more requests waiting. On a machine whose CPUs are all busy, an event loop thus
@@ -42,19 +50,31 @@ final class Sched {
     }
 
     /**
-     * Puts the calling thread under the named policy.
-     * @return null, or why it could not (the thread keeps the policy it had)
+     * Puts every thread of this process under the named policy.
+     * @return null, or why it could not (the threads keep the policy they had)
      */
-    static String setForThisThread(String name) {
+    static String setForAllThreads(String name) {
         int policy = policy(name);
         try {
             LibC libc = LibraryLoader.create(LibC.class).load("c");
-            if (libc.sched_getscheduler(0) == policy) {
-                return null;
+            for (int pass = 0; pass < 2; pass++) {
+                for (int tid : threads()) {
+                    if (libc.sched_getscheduler(tid) != policy && libc.sched_setscheduler(tid, policy, new int[] {0}) != 0
+                            && libc.sched_getscheduler(tid) >= 0) {
+                        // a thread that ended meanwhile has no policy to get: only a live one counts as a failure
+                        return "sched_setscheduler failed for thread " + tid;
+                    }
+                }
             }
-            return libc.sched_setscheduler(0, policy, new int[] {0}) == 0 ? null : "sched_setscheduler failed";
-        } catch (LinkageError | RuntimeException e) {
+            return null;
+        } catch (LinkageError | RuntimeException | IOException e) {
             return e.toString();
+        }
+    }
+
+    private static List<Integer> threads() throws IOException {
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+            return tasks.map(p -> Integer.parseInt(p.getFileName().toString())).toList();
         }
     }
 }

@@ -5,7 +5,7 @@ import picocli.CommandLine;
 import java.time.Duration;
 import java.util.Locale;
 
-/** Sizes ("512k", "1m") and durations ("500ms", "5s", "2m") as users write them on the command line. */
+/** Sizes ("512k", "1m") and durations ("500ms", "5s", "2m", "1h") as users write them on the command line. */
 final class Units {
     private Units() {
     }
@@ -48,10 +48,13 @@ final class Units {
             if (v.endsWith("m")) {
                 return nonNegative(Duration.ofMinutes(Long.parseLong(v.substring(0, v.length() - 1))), s);
             }
+            if (v.endsWith("h")) {
+                return nonNegative(Duration.ofHours(Long.parseLong(v.substring(0, v.length() - 1))), s);
+            }
         } catch (NumberFormatException e) {
             // fall through to the one message
         }
-        throw new IllegalArgumentException("'" + s + "' is not a duration (like 500ms, 5s or 2m)");
+        throw new IllegalArgumentException("'" + s + "' is not a duration (like 500ms, 5s, 2m or 1h)");
     }
 
     private static Duration nonNegative(Duration d, String s) {

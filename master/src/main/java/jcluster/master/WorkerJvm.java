@@ -30,6 +30,70 @@ final class WorkerJvm {
         return v.feature() >= 22 || (v.feature() == 21 && v.update() >= 1) || (v.feature() == 17 && v.update() >= 9);
     }
 
+    /**
+     * The default options for --help, a few to a line: picocli wraps a long description at any break its line
+     * breaker finds, including inside a flag ("-XX: +UseSerialGC", wrong if copied), so no line is left long
+     * enough to wrap.
+     */
+    static String helpText() {
+        StringBuilder sb = new StringBuilder();
+        int line = 0;
+        for (String opt : split(defaultOptions())) {
+            if (line > 0 && line + 1 + opt.length() > 44) {
+                sb.append(System.lineSeparator());
+                line = 0;
+            } else if (line > 0) {
+                sb.append(' ');
+                line++;
+            }
+            sb.append(opt);
+            line += opt.length();
+        }
+        return sb.toString();
+    }
+
+    /** The java binary of this JVM, which workers are started with. */
+    static String javaBinary() {
+        return ProcessHandle.current().info().command()
+                .orElse(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    }
+
+    /** --worker-jvm-opts as arguments. */
+    static java.util.List<String> split(String options) {
+        return java.util.Arrays.stream(options.trim().split("\\s+")).filter(o -> !o.isEmpty()).toList();
+    }
+
+    /**
+     * Asks the JVM whether it starts with these options ({@code java OPTIONS -version}), once, before any worker is
+     * spawned with them: a typo then costs one line and exit 2, not a crash loop of workers.
+     * @return null if it does, else the JVM's own first line of complaint
+     */
+    static String refusal(java.util.List<String> options) {
+        java.util.List<String> cmd = new java.util.ArrayList<>();
+        cmd.add(javaBinary());
+        cmd.addAll(options);
+        cmd.add("-version");
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return "java -version with them did not finish within 60 s";
+            }
+            if (p.exitValue() == 0) {
+                return null;
+            }
+            return out.lines().filter(l -> !l.isBlank() && !l.startsWith("Error: Could not create the Java Virtual")
+                    && !l.startsWith("Error: A fatal exception has occurred")).findFirst()
+                    .orElse("java -version with them exited with code " + p.exitValue());
+        } catch (java.io.IOException e) {
+            return "cannot run " + cmd.get(0) + ": " + e.getMessage();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
+        }
+    }
+
     public static void main(String[] args) {
         System.out.println(defaultOptions());
     }

@@ -24,22 +24,18 @@ final class WorkerLauncher {
     static final int MAX_HEADER_SIZE = 8192;
 
     private final MasterOptions options;
-    private final Path socket;
+    private final RuntimeDir runtimeDir;
     private final SecureRandom random = new SecureRandom();
     private final List<String> jvmOptions = new ArrayList<>();
     private final ClassDataArchive archive;
     /** Handoffs can be revoked (--handoff-timeout): each worker gets claim slots. */
     private final boolean revocable;
 
-    WorkerLauncher(MasterOptions options, Path socket) {
+    WorkerLauncher(MasterOptions options, RuntimeDir runtimeDir) {
         this.options = options;
-        this.socket = socket;
-        for (String opt : options.workerJvmOpts.trim().split("\\s+")) {
-            if (!opt.isEmpty()) {
-                jvmOptions.add(opt);
-            }
-        }
-        this.archive = ClassDataArchive.forWorkers(javaBinary(), jvmOptions, ownClassPath());
+        this.runtimeDir = runtimeDir;
+        jvmOptions.addAll(WorkerJvm.split(options.workerJvmOpts));
+        this.archive = ClassDataArchive.forWorkers(WorkerJvm.javaBinary(), jvmOptions, ownClassPath());
         this.revocable = !options.handoffTimeout.isZero();
     }
 
@@ -57,12 +53,13 @@ final class WorkerLauncher {
         }
     }
 
-    WorkerProcess start(int id, int generation) throws IOException {
+    /** @param restarts how many unexpected deaths preceded this worker in its place */
+    WorkerProcess start(int id, int generation, int restarts) throws IOException {
         byte[] secret = new byte[Frame.SECRET_LENGTH];
         random.nextBytes(secret);
-        Path claimsFile = revocable ? socket.resolveSibling("claims-" + id) : null;
+        Path claimsFile = revocable ? runtimeDir.claimsFile(id) : null;
         ClaimSlots claims = claimsFile == null ? null : ClaimSlots.create(claimsFile);
-        WorkerOptions wo = new WorkerOptions(id, socket, options.workerThreads, (int) options.maxBody,
+        WorkerOptions wo = new WorkerOptions(id, runtimeDir.handoffSocket(), options.workerThreads, (int) options.maxBody,
                 MAX_HEADER_SIZE, MAX_INITIAL_LINE, options.keepAliveTimeout.toMillis(),
                 options.headerTimeout.toMillis(),
                 // the worker's own deadline is a backstop for when the master is gone; the master's acts first
@@ -71,7 +68,7 @@ final class WorkerLauncher {
                 options.blockingThreads, options.blockingQueue, claimsFile, options.maxRequestsPerConnection,
                 options.maxConnectionAge.toMillis());
         List<String> cmd = new ArrayList<>();
-        cmd.add(javaBinary());
+        cmd.add(WorkerJvm.javaBinary());
         cmd.addAll(jvmOptions);
         Path cds = archive == null ? null : archive.current();
         if (cds != null) {
@@ -91,7 +88,7 @@ final class WorkerLauncher {
         // nothing from more than two, which keeps its C heap (JIT compiler arenas, mostly) small
         pb.environment().putIfAbsent("MALLOC_ARENA_MAX", "2");
         try {
-            return new WorkerProcess(id, generation, secret, pb.start(), claims);
+            return new WorkerProcess(id, generation, restarts, secret, pb.start(), claims);
         } catch (IOException | RuntimeException e) {
             if (claims != null) {
                 claims.delete();
@@ -102,11 +99,6 @@ final class WorkerLauncher {
 
     private static Path absolute(Path p) {
         return p == null ? null : p.toAbsolutePath();
-    }
-
-    private static String javaBinary() {
-        return ProcessHandle.current().info().command()
-                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     }
 
     private static String ownClassPath() {

@@ -33,6 +33,8 @@ final class WorkerProcess implements Dispatcher.Candidate {
 
     final int id;
     final int generation;
+    /** Unexpected deaths before this worker in its place (its predecessors'), as pm2 counts restarts. */
+    final int restarts;
     final byte[] secret;
     final long spawnedNanos = System.nanoTime();
     final Process process;
@@ -67,6 +69,7 @@ final class WorkerProcess implements Dispatcher.Candidate {
     private long sent;
     /** Connections sent since the last heartbeat, which counted the ones open before. */
     private int sentSinceHeartbeat;
+    private long sentAtAccount;
 
     /** One connection sent and not yet acknowledged. */
     private static final class Handoff {
@@ -84,9 +87,10 @@ final class WorkerProcess implements Dispatcher.Candidate {
     }
 
     /** {@code claims}: the claim slots shared with this worker, or null to hand off without them. */
-    WorkerProcess(int id, int generation, byte[] secret, Process process, ClaimSlots claims) {
+    WorkerProcess(int id, int generation, int restarts, byte[] secret, Process process, ClaimSlots claims) {
         this.id = id;
         this.generation = generation;
+        this.restarts = restarts;
         this.secret = secret;
         this.process = process;
         this.claims = claims;
@@ -110,6 +114,13 @@ final class WorkerProcess implements Dispatcher.Candidate {
         unacked.add(new Handoff(fd, seq, System.nanoTime()));
         sentSinceHeartbeat++;
         fds.write(fd, fds.voidPromise());
+    }
+
+    /** Connections sent since the last call, for the master's DEBUG account. */
+    long takeSentSinceAccount() {
+        long n = sent - sentAtAccount;
+        sentAtAccount = sent;
+        return n;
     }
 
     void flush() {
@@ -246,7 +257,7 @@ final class WorkerProcess implements Dispatcher.Candidate {
 
     Status.Worker status() {
         WorkerStats s = stats;
-        return new Status.Worker(id, pid(), generation, state.name(),
+        return new Status.Worker(id, pid(), generation, restarts, state.name(),
                 (System.nanoTime() - spawnedNanos) / 1_000_000, s == null ? 0 : s.openConnections(),
                 s == null ? 0 : s.inFlightRequests(),
                 s == null ? 0 : s.requestsServed(), s == null ? -1 : s.rssBytes(), cpuPercent,

@@ -25,7 +25,8 @@ class UnitsTest {
         assertEquals(Duration.ofMillis(500), Units.parseDuration("500ms"));
         assertEquals(Duration.ofSeconds(5), Units.parseDuration("5s"));
         assertEquals(Duration.ofMinutes(2), Units.parseDuration("2m"));
-        for (String bad : new String[] {"", "5", "s", "-1s", "soon", "1h"}) {
+        assertEquals(Duration.ofHours(1), Units.parseDuration("1h"));
+        for (String bad : new String[] {"", "5", "s", "-1s", "soon", "1d", "1.5h"}) {
             assertThrows(IllegalArgumentException.class, () -> Units.parseDuration(bad), bad);
         }
     }

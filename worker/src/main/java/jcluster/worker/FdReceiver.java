@@ -42,6 +42,8 @@ final class FdReceiver extends ChannelInboundHandlerAdapter {
     private final ClaimSlots claims;
     /** Connections received so far: the sequence number of the claim slot of the next one is this plus one. */
     private long received;
+    private long revoked;
+    private long ackFrames;
     private int unacked;
     private boolean ackScheduled;
 
@@ -66,7 +68,8 @@ final class FdReceiver extends ChannelInboundHandlerAdapter {
         unacked++;
         received++;
         if (claims != null && !claims.claim(received)) {
-            log.debug("connection {} was taken back by the master; closing this copy", received);
+            revoked++;
+            log.trace("connection {} was taken back by the master; closing this copy", received);
             closeQuietly(fd);
             return;
         }
@@ -107,8 +110,15 @@ final class FdReceiver extends ChannelInboundHandlerAdapter {
     private void ack() {
         if (unacked > 0) {
             control.writeAndFlush(Frame.ack(unacked), control.voidPromise());
+            ackFrames++;
             unacked = 0;
         }
+    }
+
+    /** Totals so far, for the worker's DEBUG account; read on the control loop, written on this socket's. */
+    String totals() {
+        return received + " connection(s) received (" + revoked + " taken back by the master), acknowledged in "
+                + ackFrames + " frame(s)";
     }
 
     @Override

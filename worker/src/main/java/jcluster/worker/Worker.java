@@ -81,6 +81,7 @@ final class Worker implements ServerState, AppContext {
     private EventLoopGroup group;
     private BlockingPool pool;
     private Channel control;
+    private FdReceiver receiver;
 
     Worker(WorkerOptions options, byte[] secret) {
         this.options = options;
@@ -103,16 +104,16 @@ final class Worker implements ServerState, AppContext {
         }
         ClassLoader appLoader = loaded.loader();
         pool = new BlockingPool(options.blockingThreads(), options.blockingQueue(), appLoader);
-        group = new MultiThreadIoEventLoopGroup(options.threads(), new DefaultThreadFactory("loop") {
-            @Override
-            protected Thread newThread(Runnable r, String name) {
-                Thread t = super.newThread(r, name);
-                // libraries the app uses look up their providers through the thread's context class loader
-                t.setContextClassLoader(appLoader);
-                return t;
-            }
-        }, EpollIoHandler.newFactory());
         try {
+            group = new MultiThreadIoEventLoopGroup(options.threads(), new DefaultThreadFactory("loop") {
+                @Override
+                protected Thread newThread(Runnable r, String name) {
+                    Thread t = super.newThread(r, name);
+                    // libraries the app uses look up their providers through the thread's context class loader
+                    t.setContextClassLoader(appLoader);
+                    return t;
+                }
+            }, EpollIoHandler.newFactory());
             HttpInitializer http = new HttpInitializer(handler, hook(loaded.handler()), this, pool,
                     new Limits(options.maxBody(), options.maxInitialLine(), options.maxHeaderSize(),
                             options.keepAliveTimeoutMillis(), options.headerTimeoutMillis(),
@@ -128,10 +129,11 @@ final class Worker implements ServerState, AppContext {
                     })
                     .connect(master).sync().channel();
             control.writeAndFlush(Frame.hello(options.id(), Frame.ChannelKind.CONTROL, secret));
+            receiver = new FdReceiver(group, http, connections, this::connectionClosed, control,
+                    options.claims() == null ? null : ClaimSlots.open(options.claims()));
             Channel fds = new Bootstrap().group(group).channel(EpollDomainSocketChannel.class)
                     .option(EpollChannelOption.DOMAIN_SOCKET_READ_MODE, DomainSocketReadMode.FILE_DESCRIPTORS)
-                    .handler(new FdReceiver(group, http, connections, this::connectionClosed, control,
-                            options.claims() == null ? null : ClaimSlots.open(options.claims())))
+                    .handler(receiver)
                     .connect(master).sync().channel();
             ByteBuf hello = Unpooled.buffer();
             FrameCodec.encodeTo(Frame.hello(options.id(), Frame.ChannelKind.FDS, secret), hello);
@@ -143,9 +145,12 @@ final class Worker implements ServerState, AppContext {
                     TimeUnit.MILLISECONDS);
             log.info("worker {} up in {} ms serving {}, {} event loop thread(s)", options.id(),
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos), loaded.name(), options.threads());
-        } catch (Exception e) {
-            log.error("worker {} could not start: {}", options.id(), e.toString());
-            group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+        } catch (Exception | LinkageError e) {
+            // no native transport, no master socket: one line, and the master counts a failed boot
+            log.error("worker {} could not start: {}", options.id(), AppLoader.describe(e));
+            if (group != null) {
+                group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            }
             return WorkerMain.EXIT_BOOT_FAILED;
         }
         int code = exit.join();
@@ -311,7 +316,11 @@ final class Worker implements ServerState, AppContext {
 
     private void connectionClosed() {
         if (draining) {
-            control.eventLoop().execute(this::exitIfDrained);
+            control.eventLoop().execute(() -> {
+                log.debug("draining: {} connection(s) left, {} request(s) in flight", connections.size(),
+                        inFlight.sum());
+                exitIfDrained();
+            });
         }
     }
 
@@ -327,15 +336,25 @@ final class Worker implements ServerState, AppContext {
         }
     }
 
-    /** Sends STATS from the control loop; how late it runs is the loop's lag. */
+    /** Sends STATS from the control loop; how late it runs is the loop's lag. At DEBUG, an account every 1 s. */
     private final class Heartbeat implements Runnable {
         private long expected = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(HEARTBEAT_MILLIS);
+        private int beats;
+        private String lastAccount = "";
 
         @Override
         public void run() {
             long now = System.nanoTime();
             long lagMicros = Math.max(0, TimeUnit.NANOSECONDS.toMicros(now - expected));
             expected = now + TimeUnit.MILLISECONDS.toNanos(HEARTBEAT_MILLIS);
+            if (log.isDebugEnabled() && ++beats % 2 == 0) {
+                String account = receiver.totals() + "; " + connections.size() + " open, " + requests.sum()
+                        + " request(s) served, " + inFlight.sum() + " in flight";
+                if (!account.equals(lastAccount)) {
+                    log.debug("so far: {}; event-loop lag {} µs", account, lagMicros);
+                    lastAccount = account;
+                }
+            }
             if (control.isActive()) {
                 control.writeAndFlush(Frame.stats(new WorkerStats(connections.size(), (int) inFlight.sum(),
                         requests.sum(),

@@ -129,6 +129,7 @@ class AdminIT {
     void theAdminPortListensOnLoopbackOnly() throws Exception {
         int admin = Cluster.freePort();
         try (Cluster c = Cluster.start("--workers=1", "--admin-port=" + admin)) {
+            assertEquals(200, Http.get(admin, "/healthz").status(), "the master " + c.pid() + " answers");
             String hexPort = String.format(":%04X", admin);
             boolean found = false;
             for (String table : new String[] {"/proc/net/tcp", "/proc/net/tcp6"}) {

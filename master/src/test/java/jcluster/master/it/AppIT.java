@@ -71,7 +71,7 @@ class AppIT {
 
     @Test
     void aReloadWithANewJarSwitchesEveryWorkerWithNoFailedRequest() throws Exception {
-        Path dir = Files.createTempDirectory("jcluster-app");
+        Path dir = TestFiles.dir("jcluster-app");
         Path jar = dir.resolve("app.jar");
         Files.copy(Cluster.EXAMPLE_JAR, jar);
         try (Cluster c = Cluster.start("--workers=2", "--app-jar=" + jar)) {
@@ -84,19 +84,21 @@ class AppIT {
                 c.signal("HUP");
                 c.awaitLog("reload complete", Duration.ofSeconds(40));
                 load.awaitProgress(300);
-                load.close();
+                load.stop();
                 assertEquals(List.of(), load.failures, "failed requests during the deploy");
                 assertEquals(Set.of("1\n", "2\n"), load.bodies);
             }
             for (int i = 0; i < 20; i++) {
                 assertEquals("2\n", Http.get(c.port, "/version").text(), "every worker runs the new jar");
             }
+        } finally {
+            TestFiles.deleteTree(dir);
         }
     }
 
     @Test
     void aFileThatIsNotAJarGetsOneLineAndExit4() throws Exception {
-        Path bad = Files.createTempFile("jcluster-app", ".jar");
+        Path bad = TestFiles.file("jcluster-app", ".jar");
         Files.writeString(bad, "not a jar");
         Cluster c = Cluster.launch("--workers=1", "--app-jar=" + bad);
         try (c) {
@@ -105,6 +107,8 @@ class AppIT {
             String out = c.logText().strip();
             assertEquals(1, out.lines().count(), out);
             assertTrue(out.startsWith("master: cannot load the app: " + bad + " is not a jar"), out);
+        } finally {
+            TestFiles.deleteTree(bad);
         }
     }
 
@@ -123,7 +127,7 @@ class AppIT {
     @Test
     void anAppTheWorkersCannotLoadStopsTheMasterBeforeItServes() throws Exception {
         // passes the master's checks (it has a service file) but names a class that is not there
-        Path jar = Files.createTempFile("jcluster-app", ".jar");
+        Path jar = TestFiles.file("jcluster-app", ".jar");
         try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar))) {
             out.putNextEntry(new ZipEntry("META-INF/services/jcluster.app.Handler"));
             out.write("com.example.Gone\n".getBytes(StandardCharsets.UTF_8));
@@ -139,12 +143,14 @@ class AppIT {
             assertTrue(log.contains("Provider com.example.Gone not found"), log);
             assertFalse(log.contains("\tat "), "no stack trace: " + log);
             assertFalse(log.contains("respawning"), log);
+        } finally {
+            TestFiles.deleteTree(jar);
         }
     }
 
     @Test
     void aReloadToABrokenJarIsRefusedAndTheWorkersServeOn() throws Exception {
-        Path dir = Files.createTempDirectory("jcluster-app");
+        Path dir = TestFiles.dir("jcluster-app");
         Path jar = dir.resolve("app.jar");
         Files.copy(Cluster.EXAMPLE_JAR, jar);
         try (Cluster c = Cluster.start("--workers=2", "--app-jar=" + jar)) {
@@ -155,6 +161,8 @@ class AppIT {
             c.awaitLog("reload refused", Duration.ofSeconds(10));
             assertEquals(pids, c.workerPids());
             assertEquals(200, Http.get(c.port, "/").status());
+        } finally {
+            TestFiles.deleteTree(dir);
         }
     }
 

@@ -24,11 +24,18 @@ class CliIT {
 
     static Result run(List<String> prefix, Path jar, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(prefix);
-        cmd.addAll(List.of(Cluster.javaBinary(), "-jar", jar.toString()));
+        cmd.add(Cluster.javaBinary());
+        if (!prefix.isEmpty()) {
+            // as another user: no /tmp/hsperfdata_USER left behind by its JVM
+            cmd.add("-XX:-UsePerfData");
+        }
+        cmd.addAll(List.of("-jar", jar.toString()));
         cmd.addAll(List.of(args));
-        Path out = Files.createTempFile("cli", ".out");
-        Path err = Files.createTempFile("cli", ".err");
-        Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        Path out = TestFiles.file("cli", ".out");
+        Path err = TestFiles.file("cli", ".err");
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
+        pb.environment().put("XDG_CACHE_HOME", TestFiles.CACHE.toString());
+        Process p = pb.start();
         if (!p.waitFor(30, TimeUnit.SECONDS)) {
             p.descendants().forEach(ProcessHandle::destroyForcibly);
             p.destroyForcibly();
@@ -88,15 +95,18 @@ class CliIT {
         }
     }
 
+    static boolean isRoot() throws IOException {
+        return "0".equals(new String(new ProcessBuilder("id", "-u").start().getInputStream().readAllBytes()).trim());
+    }
+
     @Test
     void privilegedPortAsAnOrdinaryUser() throws Exception {
         // As root the bind would succeed: run the same jar as 'nobody' (setpriv is in util-linux), from a copy
         // that user can read wherever the checkout lives.
-        boolean root = "0".equals(new String(new ProcessBuilder("id", "-u").start().getInputStream()
-                .readAllBytes()).trim());
+        boolean root = isRoot();
         List<String> prefix = root ? List.of("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups")
                 : List.of();
-        Path dir = Files.createTempDirectory("cli-priv");
+        Path dir = TestFiles.dir("cli-priv");
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
         Path jar = Files.copy(Cluster.JAR, dir.resolve("master.jar"));
         Files.setPosixFilePermissions(jar, PosixFilePermissions.fromString("rw-r--r--"));
@@ -104,14 +114,13 @@ class CliIT {
             Result r = run(prefix, jar, "--workers=1", "--port=81", "--runtime-dir=" + dir.resolve("run"));
             assertOneLineError(r, 1, "permission denied", "--port");
         } finally {
-            Files.delete(jar);
-            Files.delete(dir);
+            TestFiles.deleteTree(dir);
         }
     }
 
     @Test
     void unusableRuntimeDirectory() throws Exception {
-        Path file = Files.createTempFile("not-a-dir", "");
+        Path file = TestFiles.file("not-a-dir", "");
         try {
             Result r = run("--workers=1", "--port=" + Cluster.freePort(), "--runtime-dir=" + file.resolve("run"));
             assertOneLineError(r, 1, "runtime directory", "--runtime-dir");
@@ -129,7 +138,7 @@ class CliIT {
                 "--worker-jvm-opts", "--drain-timeout", "--boot-timeout", "--worker-timeout", "--restart-delay",
                 "--max-restarts", "--min-uptime", "--max-requests", "--max-requests-jitter", "--max-memory",
                 "--max-heap-after-gc", "--admin-port", "--admin-host", "--pid-file", "--app-jar", "--app",
-                "--static", "--blocking-threads", "--blocking-queue", "--dispatch", "--handoff-timeout", "--help",
+                "--static", "--blocking-threads", "--blocking-queue", "--dispatch", "--handoff-timeout", "--drain-delay", "--help",
                 "--version"}) {
             assertTrue(r.out().contains(flag), flag + " in --help:\n" + r.out());
         }
@@ -140,12 +149,81 @@ class CliIT {
             assertTrue(readme.contains("`" + m.group(1)), m.group(1) + " is not in README's flags table");
         }
         assertTrue(r.out().contains("default: 8080"), r.out());
+        // the default JVM options are shown whole: a flag broken across lines ("-XX: +UseSerialGC") is wrong copied
+        for (String opt : "-XX:+UseSerialGC -Xms16m -Xmn8m -Xmx256m -XX:+ExitOnOutOfMemoryError".split(" ")) {
+            assertTrue(r.out().contains(opt), opt + " whole in --help:\n" + r.out());
+        }
+        assertFalse(r.out().matches("(?s).*-XX:\\s.*"), r.out());
         assertFalse(r.err().contains("WARN"), "help renders cleanly: " + r.err());
         for (String sub : new String[] {"status", "reload", "scale", "dump", "stop"}) {
             CliIT.Result h = run(sub, "--help");
             assertEquals(0, h.code(), sub + ": " + h.err());
             assertFalse(h.err().contains("WARN"), sub + " help renders cleanly: " + h.err());
         }
+    }
+
+    @Test
+    void badValuesAreUsageErrorsOfOneLine() throws Exception {
+        assertOneLineError(run("--host=999.1.1.1"), 2, "--host 999.1.1.1 is neither an IP address nor a name");
+        assertOneLineError(run("--admin-port=" + Cluster.freePort(), "--admin-host=1.2.3.999"), 2,
+                "--admin-host 1.2.3.999");
+        assertOneLineError(run("--worker-jvm-opts=-Xbogus"), 2,
+                "--worker-jvm-opts: the JVM refuses them: Unrecognized option: -Xbogus");
+        assertOneLineError(run("--worker-jvm-opts=-XX:+NoSuchJvmFlag"), 2, "Unrecognized VM option 'NoSuchJvmFlag'");
+        assertOneLineError(run("--drain-delay=soon"), 2, "--drain-delay", "soon");
+        assertOneLineError(run("scale", "0"), 2, "between 1 and 1024", "scale --help");
+        assertOneLineError(run("scale", "abc"), 2, "'abc'");
+        assertOneLineError(run("dump", "abc"), 2, "'abc'");
+        assertOneLineError(run("statsu"), 2, "did you mean status");
+        assertOneLineError(run("--dispatch="), 2, "--dispatch must be round-robin or least-connections, got ''");
+        assertOneLineError(run("--static="), 2, "--static must name a directory");
+        assertOneLineError(run("--app-jar="), 2, "--app-jar must name a jar");
+        assertOneLineError(run("--runtime-dir="), 2, "--runtime-dir must name a directory");
+        assertOneLineError(run("--pid-file="), 2, "--pid-file must name a file");
+    }
+
+    @Test
+    void resourcesThatCannotBeUsedAreOneLineNamingTheFix() throws Exception {
+        assertOneLineError(run("--workers=1", "--port=" + Cluster.freePort(), "--admin-port=" + Cluster.freePort(),
+                "--admin-host=10.255.255.1"), 1, "no such address on this machine (check --admin-host)");
+        assertOneLineError(run("--workers=1", "--port=" + Cluster.freePort(), "--pid-file=/nonexistent/dir/x.pid"), 1,
+                "cannot write the pid file /nonexistent/dir/x.pid: its directory /nonexistent/dir does not exist");
+        Path deep = TestFiles.ROOT.resolve("d".repeat(100));
+        assertOneLineError(run("--workers=1", "--port=" + Cluster.freePort(), "--runtime-dir=" + deep), 1,
+                "too long for a Unix socket", "--runtime-dir");
+        assertFalse(Files.exists(deep));
+    }
+
+    @Test
+    void anAppClassThatIsNotOnTheClassPathIsRefusedBeforeAnyWorkerStarts() throws Exception {
+        assertOneLineError(run("--workers=1", "--port=" + Cluster.freePort(), "--app=com.example.Nowhere"), 4,
+                "cannot load the app: no class com.example.Nowhere on the class path; give its jar with --app-jar");
+    }
+
+    /** A directory given by mistake (here a shared one, with other files and other users' access) stays as it was. */
+    @Test
+    void aRuntimeDirectoryThatIsNotOursIsLeftAsItWas() throws Exception {
+        Path shared = TestFiles.dir("shared");
+        Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Files.writeString(shared.resolve("someone-elses.txt"), "x");
+        try {
+            assertOneLineError(run("--workers=1", "--port=" + Cluster.freePort(), "--runtime-dir=" + shared), 1,
+                    "holds files this server did not make (someone-elses.txt)");
+            assertEquals("rwxrwxrwx", PosixFilePermissions.toString(Files.getPosixFilePermissions(shared)),
+                    "its mode unchanged");
+        } finally {
+            TestFiles.deleteTree(shared);
+        }
+    }
+
+    @Test
+    void helpIsASubcommandToo() throws Exception {
+        Result r = run("help");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("Usage: master.jar "), r.out());
+        Result s = run("help", "status");
+        assertEquals(0, s.code(), s.err());
+        assertTrue(s.out().startsWith("Usage: master.jar status "), s.out());
     }
 
     @Test

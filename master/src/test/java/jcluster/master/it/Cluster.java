@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -37,14 +38,17 @@ final class Cluster implements AutoCloseable {
     final Path runtimeDir;
     final Path log;
     final Process process;
+    /** The test made the runtime directory's parent for this master: {@link #close} removes it. */
+    private final boolean ownsRuntimeDir;
     private final Set<Long> seenPids = new java.util.HashSet<>();
     private boolean expectErrors;
 
-    private Cluster(int port, Path runtimeDir, Path log, Process process) {
+    private Cluster(int port, Path runtimeDir, Path log, Process process, boolean ownsRuntimeDir) {
         this.port = port;
         this.runtimeDir = runtimeDir;
         this.log = log;
         this.process = process;
+        this.ownsRuntimeDir = ownsRuntimeDir;
     }
 
     /** Starts a master with these flags (plus --port and --runtime-dir) and waits until it logs "ready". */
@@ -64,32 +68,65 @@ final class Cluster implements AutoCloseable {
         return c;
     }
 
-    /** Starts a master on this port and runtime directory and waits until it is ready. */
+    /** Starts a master on this port and runtime directory (the test's to remove) and waits until it is ready. */
     static Cluster startAt(int port, Path runtime, String... flags) throws IOException {
-        return awaitReady(launch(port, runtime, flags));
+        return awaitReady(launch(List.of(), JAR, port, runtime, false, Map.of(), flags));
+    }
+
+    /** Starts a master on this runtime directory (the test's to remove) without waiting for it. */
+    static Cluster launchAt(Path runtime, String... flags) throws IOException {
+        return launch(List.of(), JAR, freePort(), runtime, false, Map.of(), flags);
     }
 
     /** Starts a master from another copy of the jar and waits until it is ready. */
     static Cluster startWithJar(Path jar, String... flags) throws IOException {
-        return awaitReady(launch(jar, freePort(), Files.createTempDirectory("jcluster-it").resolve("run"), flags));
+        return awaitReady(launch(List.of(), jar, freePort(), TestFiles.dir("jcluster-it").resolve("run"), true,
+                Map.of(), flags));
     }
 
     /** Starts a master without waiting for it. */
     static Cluster launch(String... flags) throws IOException {
-        return launch(freePort(), Files.createTempDirectory("jcluster-it").resolve("run"), flags);
+        return launch(List.of(), JAR, freePort(), TestFiles.dir("jcluster-it").resolve("run"), true, Map.of(),
+                flags);
     }
 
-    private static Cluster launch(int port, Path runtime, String... flags) throws IOException {
-        return launch(JAR, port, runtime, flags);
+    /**
+     * Starts a master as another user ({@code prefix}: setpriv ...) from a jar that user can read, with its own
+     * default runtime directory (given here only so the test knows it), and waits until it is ready. Its JVMs keep
+     * no perf data: they would leave /tmp/hsperfdata_USER behind.
+     */
+    static Cluster startAs(List<String> prefix, Path jar, int port, Path defaultRuntime, Map<String, String> env,
+                           String... flags) throws IOException {
+        return awaitReady(launch(prefix, jar, port, defaultRuntime, false, env, flags));
     }
 
-    private static Cluster launch(Path jar, int port, Path runtime, String... flags) throws IOException {
-        Path log = Files.createTempFile("jcluster-it", ".log");
-        List<String> cmd = new ArrayList<>(List.of(javaBinary(), "-jar", jar.toString(), "--port=" + port,
-                "--runtime-dir=" + runtime));
+    /**
+     * @param runtime given as --runtime-dir, unless {@code prefix} runs the master as another user: then it is that
+     *                user's default, which the master finds itself
+     */
+    private static Cluster launch(List<String> prefix, Path jar, int port, Path runtime, boolean owns,
+                                  Map<String, String> env, String... flags) throws IOException {
+        Path log = TestFiles.file("jcluster-it", ".log");
+        List<String> cmd = new ArrayList<>(prefix);
+        cmd.add(javaBinary());
+        if (!prefix.isEmpty()) {
+            cmd.add("-XX:-UsePerfData");
+        }
+        cmd.addAll(List.of("-jar", jar.toString(), "--port=" + port));
+        if (prefix.isEmpty()) {
+            cmd.add("--runtime-dir=" + runtime);
+        }
         cmd.addAll(List.of(flags));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        return new Cluster(port, runtime, log, p);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().put("XDG_CACHE_HOME", TestFiles.CACHE.toString());
+        for (Map.Entry<String, String> e : env.entrySet()) {
+            if (e.getValue() == null) {
+                pb.environment().remove(e.getKey());
+            } else {
+                pb.environment().put(e.getKey(), e.getValue());
+            }
+        }
+        return new Cluster(port, runtime, log, pb.start(), owns);
     }
 
     static String javaBinary() {
@@ -270,16 +307,11 @@ final class Cluster implements AutoCloseable {
         }
         String errors = expectErrors ? "" : logText().lines()
                 .filter(l -> l.contains(" ERROR ") || l.contains("Exception")).collect(Collectors.joining("\n"));
-        // Tests that care whether the master removed its runtime directory assert it before closing; here
-        // only the leftovers of a killed master are cleared.
-        try {
-            Files.deleteIfExists(log);
-            Files.deleteIfExists(runtimeDir.resolve("handoff.sock"));
-            Files.deleteIfExists(runtimeDir.resolve("control.sock"));
-            Files.deleteIfExists(runtimeDir);
-            Files.deleteIfExists(runtimeDir.getParent());
-        } catch (IOException e) {
-            // not ours to remove
+        // Tests that care whether the master removed its runtime directory assert it before closing; here what a
+        // killed master left is cleared, with the log and the directory the test made for the runtime directory.
+        TestFiles.deleteTree(log);
+        if (ownsRuntimeDir) {
+            TestFiles.deleteTree(runtimeDir.getParent());
         }
         if (!errors.isEmpty()) {
             fail("unexpected errors in the log:\n" + errors);

@@ -53,38 +53,42 @@ class ClusterIT {
         }
     }
 
+    /** Every thread of the master and of its workers: the JVM's own (GC, JIT, finalizer) as well as ours. */
     @Test
-    void theMasterAndItsWorkersRunUnderTheSchedulingPolicyAsked() throws Exception {
+    void everyThreadOfTheMasterAndItsWorkersRunsUnderTheSchedulingPolicyAsked() throws Exception {
         try (Cluster c = Cluster.start("--workers=2")) {
-            assertEquals(SCHED_BATCH, threadPolicy(c.pid(), "master-loop-1-1"));
-            for (long w : c.workerPids()) {
-                assertEquals(SCHED_BATCH, threadPolicy(w, "loop-1-1"), "worker " + w + "'s event loop");
-            }
             assertEquals(200, Http.get(c.port, "/").status());
+            assertEquals(Set.of(SCHED_BATCH), threadPolicies(c.pid()).keySet(), "master: " + threadPolicies(c.pid()));
+            for (long w : c.workerPids()) {
+                assertEquals(Set.of(SCHED_BATCH), threadPolicies(w).keySet(), "worker " + w + ": " + threadPolicies(w));
+            }
         }
         try (Cluster c = Cluster.start("--workers=1", "--sched=other")) {
-            assertEquals(SCHED_OTHER, threadPolicy(c.pid(), "master-loop-1-1"));
-            assertEquals(SCHED_OTHER, threadPolicy(c.workerPids().get(0), "loop-1-1"));
+            assertEquals(Set.of(SCHED_OTHER), threadPolicies(c.pid()).keySet());
+            assertEquals(Set.of(SCHED_OTHER), threadPolicies(c.workerPids().get(0)).keySet());
         }
     }
 
     private static final int SCHED_OTHER = 0;
     private static final int SCHED_BATCH = 3;
 
-    /** The scheduling policy of the process's thread of that name: field 41 of its /proc stat, sched(7). */
-    private static int threadPolicy(long pid, String thread) throws IOException {
+    /** The threads of a process by scheduling policy (field 41 of each thread's /proc stat, sched(7)). */
+    private static java.util.Map<Integer, List<String>> threadPolicies(long pid) throws IOException {
+        java.util.Map<Integer, List<String>> byPolicy = new java.util.TreeMap<>();
         try (Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
             for (Path t : tasks.toList()) {
-                if (Files.readString(t.resolve("comm")).strip().equals(thread)) {
+                try {
                     String stat = Files.readString(t.resolve("stat"));
                     // the fields after the command name, which is in parentheses, start with field 3
                     String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                    return Integer.parseInt(f[41 - 3]);
+                    byPolicy.computeIfAbsent(Integer.parseInt(f[41 - 3]), k -> new ArrayList<>())
+                            .add(Files.readString(t.resolve("comm")).strip());
+                } catch (java.nio.file.NoSuchFileException e) {
+                    // the thread ended meanwhile
                 }
             }
         }
-        fail("no thread " + thread + " in process " + pid);
-        return -1;
+        return byPolicy;
     }
 
     @Test
@@ -115,6 +119,10 @@ class ClusterIT {
                 return now.size() == 2 && !now.contains(victim);
             }, Duration.ofSeconds(10), () -> "no replacement worker; log:\n" + c.logText());
             c.awaitLog("killed by signal 9", Duration.ofSeconds(5));
+            // its replacement inherits its place's count, as pm2 counts restarts per process
+            Cluster.await(() -> c.status().contains("\"restarts\":1,\"connections\""), Duration.ofSeconds(10),
+                    c::status);
+            assertEquals(1, Cluster.field(c.status(), "restarts"));
             // the replacement takes its share once READY
             Set<Long> serving = new HashSet<>();
             Cluster.await(() -> {

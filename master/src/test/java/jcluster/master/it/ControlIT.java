@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -25,9 +26,10 @@ class ControlIT {
             Http.get(c.port, "/");
             CliIT.Result r = cli("status", "--runtime-dir=" + c.runtimeDir);
             assertEquals(0, r.code(), r.err());
-            assertTrue(r.out().contains("master pid " + c.pid()), r.out());
-            for (String column : new String[] {"id", "pid", "gen", "state", "uptime", "conns", "requests", "rss",
-                    "cpu%"}) {
+            assertTrue(r.out().startsWith("master pid " + c.pid() + " on 0.0.0.0:" + c.port + ", up "), r.out());
+            assertTrue(r.out().contains(", jcluster 0.1.0-SNAPSHOT, app: built-in\n"), r.out());
+            for (String column : new String[] {"id", "pid", "gen", "state", "uptime", "restarts", "conns", "requests",
+                    "rss", "cpu%"}) {
                 assertTrue(r.out().contains(column), column + " in " + r.out());
             }
             for (long pid : c.workerPids()) {
@@ -35,7 +37,11 @@ class ControlIT {
             }
             assertEquals(2, r.out().lines().filter(l -> l.contains(" ready ")).count(), r.out());
             CliIT.Result json = cli("status", "--json", "--runtime-dir=" + c.runtimeDir);
-            assertTrue(json.out().startsWith("{\"pid\":" + c.pid()), json.out());
+            assertTrue(json.out().startsWith("{\"pid\":" + c.pid() + ",\"version\":\"0.1.0-SNAPSHOT\",\"uptimeMs\":"),
+                    json.out());
+            assertTrue(json.out().contains("\"app\":\"built-in\""), json.out());
+            assertTrue(Cluster.field(json.out(), "uptimeMs") > 0);
+            assertEquals(2, json.out().split("\"restarts\":0").length - 2, "per worker, after the master's own");
             // a request whose body is still arriving is in flight, and the heartbeat says so
             try (Http h = new Http(c.port)) {
                 h.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
@@ -64,7 +70,7 @@ class ControlIT {
 
     @Test
     void reloadScaleDumpAndStop() throws Exception {
-        Path pidFile = Files.createTempFile("jcluster", ".pid");
+        Path pidFile = TestFiles.file("jcluster", ".pid");
         Files.delete(pidFile);
         try (Cluster c = Cluster.start("--workers=1", "--pid-file=" + pidFile)) {
             assertEquals(Long.toString(c.pid()), Files.readString(pidFile).trim());
@@ -79,9 +85,7 @@ class ControlIT {
 
             assertEquals(0, cli("scale", "3", by).code());
             Cluster.await(() -> c.workerPids().size() == 3, Duration.ofSeconds(20), () -> "not scaled to 3");
-            CliIT.Result bad = cli("scale", "0", by);
-            assertEquals(1, bad.code());
-            assertTrue(bad.err().startsWith("master: "), bad.err());
+            CliIT.assertOneLineError(cli("scale", "0", by), 2, "between 1 and 1024");
 
             String status = cli("status", by).out();
             String id = status.lines().filter(l -> l.contains(" ready ")).findFirst().orElseThrow().split("\\s+")[0];
@@ -100,7 +104,7 @@ class ControlIT {
     /** The answer and exit code of reload say what happened: started, with its generation, or refused, and why. */
     @Test
     void reloadSaysWhetherItStartedOrWasRefused() throws Exception {
-        Path dir = Files.createTempDirectory("jcluster-app");
+        Path dir = TestFiles.dir("jcluster-app");
         Path jar = Files.copy(Cluster.EXAMPLE_JAR, dir.resolve("app.jar"));
         try (Cluster c = Cluster.start("--workers=1", "--app-jar=" + jar)) {
             c.expectErrors();
@@ -119,8 +123,80 @@ class ControlIT {
             assertEquals(2, Cluster.field(c.status(), "generation"));
             assertEquals(serving, c.awaitReadyWorkers(1, Duration.ofSeconds(5)), "the workers serving stay");
         } finally {
-            Files.deleteIfExists(jar);
-            Files.deleteIfExists(dir);
+            TestFiles.deleteTree(dir);
+        }
+    }
+
+    @Test
+    void aPidFileNamingARunningMasterRefusesASecondOneAndAStaleOneIsTakenOver() throws Exception {
+        Path dir = TestFiles.dir("jcluster-pid");
+        Path pidFile = dir.resolve("master.pid");
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        Files.writeString(pidFile, gone.pid() + "\n");
+        try (Cluster a = Cluster.start("--workers=1", "--pid-file=" + pidFile)) {
+            assertEquals(Long.toString(a.pid()), Files.readString(pidFile).trim(), "a stale pid file is taken over");
+            try (Cluster b = Cluster.launch("--workers=1", "--pid-file=" + pidFile)) {
+                assertEquals(1, b.awaitExit(Duration.ofSeconds(20)));
+                assertEquals("master: the pid file " + pidFile + " names a running master (pid " + a.pid()
+                        + "); stop it first, or give this one another --pid-file", b.logText().strip());
+            }
+            assertEquals(Long.toString(a.pid()), Files.readString(pidFile).trim(), "and left as it was");
+            assertEquals(200, Http.get(a.port, "/").status());
+            a.signal("TERM");
+            assertEquals(0, a.awaitExit(Duration.ofSeconds(15)));
+            assertFalse(Files.exists(pidFile), "removed by its master at exit");
+        } finally {
+            TestFiles.deleteTree(dir);
+        }
+    }
+
+    /**
+     * A master run as a service user (nobody here) has its default runtime directory under that user's name. As
+     * root, the commands find it by port (its listening control socket) or pid file, and the master answers root;
+     * another user gets one line saying whose it is, and one that can bypass file permissions is refused by the
+     * master itself, and told so. Its HOME (/nonexistent) holds no cache: one line says so and how to fix it.
+     */
+    @Test
+    void asRootTheCommandsFindAServiceUsersMasterAndOthersAreToldWhyNot() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(CliIT.isRoot(), "needs root to run a master as nobody");
+        List<String> asNobody = List.of("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups");
+        List<String> asDaemon = List.of("setpriv", "--reuid=daemon", "--regid=daemon", "--clear-groups");
+        Path dir = TestFiles.dir("jcluster-nobody");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Path jar = Files.copy(Cluster.JAR, dir.resolve("master.jar"));
+        Files.setPosixFilePermissions(jar, PosixFilePermissions.fromString("rw-r--r--"));
+        Path pidFile = dir.resolve("master.pid");
+        int port = Cluster.freePort();
+        Path runtime = TestFiles.TMP.resolve("jcluster-65534-" + port);
+        Map<String, String> env = new java.util.HashMap<>();
+        for (String v : new String[] {"XDG_CACHE_HOME", "XDG_RUNTIME_DIR", "RUNTIME_DIRECTORY"}) {
+            env.put(v, null);
+        }
+        env.put("HOME", "/nonexistent");
+        try (Cluster c = Cluster.startAs(asNobody, jar, port, runtime, env, "--workers=1", "--pid-file=" + pidFile,
+                "--worker-jvm-opts=-XX:+UseSerialGC -Xmx64m -XX:-UsePerfData")) {
+            c.awaitLog("no class-data archive for workers: cannot create the cache directory "
+                    + "/nonexistent/.cache/jcluster (permission denied); workers start without one", Duration.ofSeconds(10));
+            CliIT.Result byPort = cli("status", "--port=" + port);
+            assertEquals(0, byPort.code(), byPort.err());
+            assertTrue(byPort.out().startsWith("master pid " + c.pid() + " "), byPort.out());
+            CliIT.Result byPidFile = cli("status", "--pid-file=" + pidFile);
+            assertEquals(0, byPidFile.code(), byPidFile.err());
+            CliIT.assertOneLineError(CliIT.run(asDaemon, jar, "status", "--port=" + port), 1,
+                    "permission denied on " + runtime.resolve("control.sock"), "belongs to uid 65534",
+                    "run the command as the server's user or as root");
+            List<String> withOverride = new java.util.ArrayList<>(asDaemon);
+            withOverride.addAll(List.of("--inh-caps=+dac_override", "--ambient-caps=+dac_override"));
+            CliIT.assertOneLineError(CliIT.run(withOverride, jar, "status", "--port=" + port), 1,
+                    "refused by the master (pid " + c.pid() + "): uid 1 is neither the server's user (uid 65534) "
+                            + "nor root");
+            assertEquals(0, cli("stop", "--port=" + port).code());
+            assertEquals(0, c.awaitExit(Duration.ofSeconds(15)));
+            assertFalse(Files.exists(runtime));
+        } finally {
+            TestFiles.deleteTree(dir);
+            TestFiles.deleteTree(runtime);
         }
     }
 
@@ -128,5 +204,8 @@ class ControlIT {
     void aCommandWithNoServerSaysSo() throws Exception {
         CliIT.Result r = cli("status", "--runtime-dir=/nonexistent/jcluster");
         CliIT.assertOneLineError(r, 1, "no server answers", "--runtime-dir");
+        int port = Cluster.freePort();
+        CliIT.assertOneLineError(cli("status", "--port=" + port), 1, "no server found for port " + port + ": looked for ",
+                "jcluster-" + port, "in /proc/net/unix");
     }
 }

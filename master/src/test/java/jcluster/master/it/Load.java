@@ -78,11 +78,20 @@ final class Load implements AutoCloseable {
         }
     }
 
-    @Override
-    public void close() throws InterruptedException {
+    /** Stops the clients and waits for them (each finishes the request it is in), so the counts are final. */
+    void stop() throws InterruptedException {
         running.set(false);
         for (Thread t : threads) {
             t.join(20_000);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            stop();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

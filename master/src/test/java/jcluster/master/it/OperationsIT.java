@@ -36,7 +36,7 @@ class OperationsIT {
                     load.awaitProgress(200);
                 }
                 load.awaitProgress(500);
-                load.close();
+                load.stop();
                 assertEquals(List.of(), load.failures, "failed requests during reloads");
                 assertTrue(load.ok.get() > 2000, "requests served: " + load.ok.get());
             }
@@ -71,7 +71,7 @@ class OperationsIT {
     @Test
     void aReloadWhoseNewWorkersCannotStartKeepsTheOldOnesServing() throws Exception {
         // the master runs from a copy of the jar; a broken "new version" makes every new worker fail to start
-        Path dir = Files.createTempDirectory("jcluster-reload");
+        Path dir = TestFiles.dir("jcluster-reload");
         Path jar = Files.copy(Cluster.JAR, dir.resolve("master.jar"));
         try (Cluster c = Cluster.startWithJar(jar, "--workers=2")) {
             c.expectErrors();
@@ -89,8 +89,7 @@ class OperationsIT {
             CliIT.Result status = CliIT.run("status", "--runtime-dir=" + c.runtimeDir);
             assertTrue(status.out().contains("last reload: generation 2 aborted"), status.out());
         } finally {
-            Files.deleteIfExists(jar);
-            Files.deleteIfExists(dir);
+            TestFiles.deleteTree(dir);
         }
     }
 
@@ -134,7 +133,7 @@ class OperationsIT {
                     load.awaitProgress(50);
                     assertTrue(load.ok.get() > okBefore, "the server keeps answering");
                 }
-                load.close();
+                load.stop();
                 assertTrue(load.failures.size() <= failuresAllowed, "failures: " + load.failures);
             }
             Cluster.await(() -> servingPids(c).size() == 3, Duration.ofSeconds(20),
@@ -184,7 +183,7 @@ class OperationsIT {
             try (Load load = new Load(c.port, 6)) {
                 Cluster.await(() -> count(c.logText(), "recycling worker") >= 4, Duration.ofSeconds(60),
                         () -> "not recycled:\n" + c.logText());
-                load.close();
+                load.stop();
                 assertEquals(List.of(), load.failures, "failed requests while recycling");
             }
             assertTrue(c.logText().contains("(--max-requests)"));
@@ -200,7 +199,7 @@ class OperationsIT {
             try (Load load = new Load(c.port, 6)) {
                 Cluster.await(() -> count(c.logText(), "recycling worker") >= 4, Duration.ofSeconds(60),
                         () -> "not recycled:\n" + c.logText());
-                load.close();
+                load.stop();
                 assertEquals(List.of(), load.failures, "failed requests while recycling");
                 assertTrue(load.ok.get() > 100);
             }
@@ -212,9 +211,8 @@ class OperationsIT {
 
     @Test
     void newWorkersStartFromTheClassDataArchiveOnceItIsMade() throws Exception {
-        String xdg = System.getenv("XDG_CACHE_HOME");
-        Path cache = xdg != null && !xdg.isBlank() ? Path.of(xdg, "jcluster")
-                : Path.of(System.getProperty("user.home"), ".cache", "jcluster");
+        // the tests' own cache (TestFiles.CACHE is every master's XDG_CACHE_HOME), never the user's
+        Path cache = TestFiles.CACHE.resolve("jcluster");
         try (Cluster c = Cluster.start("--workers=1")) {
             Cluster.await(() -> {
                 try (var files = Files.list(cache)) {

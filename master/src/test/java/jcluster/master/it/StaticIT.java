@@ -30,7 +30,7 @@ class StaticIT {
 
     @BeforeAll
     static void start() throws IOException {
-        parent = Files.createTempDirectory("jcluster-static");
+        parent = TestFiles.dir("jcluster-static");
         www = Files.createDirectory(parent.resolve("www"));
         Files.writeString(parent.resolve("secret.txt"), "outside DIR\n");
         Files.writeString(www.resolve("hello.txt"), "hello, file\n");
@@ -48,12 +48,16 @@ class StaticIT {
 
     @AfterAll
     static void stop() throws IOException, InterruptedException {
-        if (cluster != null) {
-            try {
-                cluster.assertNoLeaks();
-            } finally {
-                cluster.close();
+        try {
+            if (cluster != null) {
+                try {
+                    cluster.assertNoLeaks();
+                } finally {
+                    cluster.close();
+                }
             }
+        } finally {
+            TestFiles.deleteTree(parent);
         }
     }
 
