@@ -22,7 +22,10 @@ final class WorkerJvm {
         if (canTrimNativeHeap(Runtime.version())) {
             sb.append(" -XX:+UnlockExperimentalVMOptions -XX:TrimNativeHeapInterval=1000");
         }
-        return sb.append(" -XX:+ExitOnOutOfMemoryError -Dio.netty.leakDetection.level=disabled").toString();
+        // Netty loads its native transport: JDK 22 and later warn on every start unless native access is granted
+        // (JDK 17, where the flag came in, takes it silently)
+        return sb.append(" -XX:+ExitOnOutOfMemoryError -Dio.netty.leakDetection.level=disabled")
+                .append(" --enable-native-access=ALL-UNNAMED").toString();
     }
 
     /** The JVMs that know -XX:TrimNativeHeapInterval (JDK-8293114 and its backports). */
