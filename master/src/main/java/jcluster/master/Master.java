@@ -110,16 +110,11 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
     private long retiredRequests;
     private long acknowledged;
     private long ackFrames;
-    private final DebugTotals debugTotals = new DebugTotals();
+    /** The counters as of the last DEBUG account, and when it was, to report what changed since. */
+    private Counts countsAtAccount = new Counts(0, 0, 0, 0, 0);
+    private long accountNanos = System.nanoTime();
 
-    /** The counters as of the last DEBUG account, to report what changed since. */
-    private static final class DebugTotals {
-        long at = System.nanoTime();
-        long accepted;
-        long handedOff;
-        long acknowledged;
-        long ackFrames;
-        long redispatched;
+    private record Counts(long accepted, long handedOff, long acknowledged, long ackFrames, long redispatched) {
     }
 
     Master(MasterOptions options) {
@@ -465,7 +460,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
             dispatchWaiting();
         }
         long now = System.nanoTime();
-        if (log.isDebugEnabled() && now - debugTotals.at >= DEBUG_INTERVAL_NANOS) {
+        if (log.isDebugEnabled() && now - accountNanos >= DEBUG_INTERVAL_NANOS) {
             debugAccount(now);
         }
         for (WorkerProcess w : List.copyOf(workers)) {
@@ -515,8 +510,9 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
 
     /** DEBUG: what dispatch did since the last account, when it did anything. */
     private void debugAccount(long now) {
-        DebugTotals t = debugTotals;
-        if (accepted != t.accepted || acknowledged != t.acknowledged || !waiting.isEmpty()) {
+        Counts was = countsAtAccount;
+        Counts is = new Counts(accepted, handedOff, acknowledged, ackFrames, redispatched);
+        if (!is.equals(was) || !waiting.isEmpty()) {
             StringBuilder perWorker = new StringBuilder();
             for (WorkerProcess w : workers) {
                 long n = w.takeSentSinceAccount();
@@ -526,17 +522,13 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
                 }
             }
             log.debug("last {} ms: {} accepted, {} handed off ({}), {} acknowledged in {} frame(s), {} re-dispatched, "
-                    + "{} waiting for a worker{}", (now - t.at) / 1_000_000, accepted - t.accepted,
-                    handedOff - t.handedOff, perWorker.length() == 0 ? "none" : perWorker,
-                    acknowledged - t.acknowledged, ackFrames - t.ackFrames, redispatched - t.redispatched,
-                    waiting.size(), acceptor.paused() ? ", accepting paused" : "");
+                    + "{} waiting for a worker{}", (now - accountNanos) / 1_000_000, is.accepted - was.accepted,
+                    is.handedOff - was.handedOff, perWorker.length() == 0 ? "none" : perWorker,
+                    is.acknowledged - was.acknowledged, is.ackFrames - was.ackFrames,
+                    is.redispatched - was.redispatched, waiting.size(), acceptor.paused() ? ", accepting paused" : "");
         }
-        t.at = now;
-        t.accepted = accepted;
-        t.handedOff = handedOff;
-        t.acknowledged = acknowledged;
-        t.ackFrames = ackFrames;
-        t.redispatched = redispatched;
+        countsAtAccount = is;
+        accountNanos = now;
     }
 
     // ---- workers ------------------------------------------------------------------------------------------------
