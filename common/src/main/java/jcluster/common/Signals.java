@@ -33,7 +33,26 @@ public final class Signals {
     public static final List<String> TRAPPED = List.of("TERM", "INT", "HUP", "TTIN", "TTOU", "USR1", "USR2", "ALRM",
             "VTALRM", "PROF", "IO", "PWR", "STKFLT", "XCPU", "SYS", "TRAP");
 
+    /** The signals a worker drains on by itself, by their numbers on Linux (what LEAVING carries). */
+    private static final List<String> BY_NUMBER = java.util.Arrays.asList(null, null, "INT", null, null, null, null,
+            null, null, null, null, null, null, null, null, "TERM");
+
     private Signals() {
+    }
+
+    /** The number of a signal a worker reports draining on: INT or TERM. */
+    public static int number(String name) {
+        int n = BY_NUMBER.indexOf(name);
+        if (n < 0) {
+            throw new IllegalArgumentException("no number for SIG" + name);
+        }
+        return n;
+    }
+
+    /** "SIGTERM" for 15, "SIGINT" for 2; "signal N" for any other. */
+    public static String name(int number) {
+        String n = number >= 0 && number < BY_NUMBER.size() ? BY_NUMBER.get(number) : null;
+        return n != null ? "SIG" + n : "signal " + number;
     }
 
     /**

@@ -37,7 +37,9 @@ class FrameCodecTest {
         assertArrayEquals(secret, hello.helloSecret());
 
         assertEquals(123456, roundTrip(Frame.ack(123456)).ackCount());
-        assertEquals(15, roundTrip(Frame.leaving(15)).leavingSignal());
+        assertEquals("SIGTERM", Signals.name(roundTrip(Frame.leaving(Signals.number("TERM"))).leavingSignal()));
+        assertEquals("SIGINT", Signals.name(Signals.number("INT")));
+        assertEquals("signal 99", Signals.name(99));
 
         WorkerStats s = new WorkerStats(3, 2, 1L << 40, 250, 64L << 20, 123_456_789L, 42);
         assertEquals(s, roundTrip(Frame.stats(s)).stats());

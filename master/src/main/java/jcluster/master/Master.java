@@ -7,9 +7,11 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.ScheduledFuture;
 import jcluster.common.ClaimSlots;
 import jcluster.common.Frame;
 import jcluster.common.MessageType;
+import jcluster.common.Signals;
 import jcluster.worker.WorkerMain;
 import jnr.constants.platform.Signal;
 import org.slf4j.Logger;
@@ -64,6 +66,8 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
     private final ArrayDeque<FileDescriptor> waiting = new ArrayDeque<>();
     private final CompletableFuture<Integer> exit = new CompletableFuture<>();
     private final long startedNanos = System.nanoTime();
+    /** What the workers serve, as status names it: the app jar, the --app class, or the built-in app. */
+    private final String appName;
     /**
      * The restart counts that the next workers spawned inherit: a worker that dies unexpectedly passes its count
      * plus one to its replacement, so {@code status} shows restarts per worker as pm2 does.
@@ -95,7 +99,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
     private String lastReload;
     private boolean announcedReady;
     /** The end of the drain delay, while in LAME_DUCK. */
-    private io.netty.util.concurrent.ScheduledFuture<?> drainDelayEnd;
+    private ScheduledFuture<?> drainDelayEnd;
     /** The orderly exit ran to its end; read by the shutdown hook's thread. */
     private volatile boolean cleanedUp;
     private long accepted;
@@ -119,6 +123,8 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
 
     Master(MasterOptions options) {
         this.options = options;
+        this.appName = options.appJar != null ? options.appJar.toAbsolutePath().toString()
+                : options.appClass != null ? options.appClass : "built-in";
         this.desired = options.workers;
         this.restarts = new RestartPolicy(options.restartDelay, options.maxRestarts, options.minUptime);
         this.dispatcher = new Dispatcher<>(Dispatcher.Policy.of(options.dispatch), ClaimSlots.SLOTS,
@@ -170,7 +176,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         });
         launcher = new WorkerLauncher(options, runtimeDir);
         Runtime.getRuntime().addShutdownHook(new Thread(this::emergencyCleanup, "master-exit"));
-        jcluster.common.Signals.install(loop, this::onSignal);
+        Signals.install(loop, this::onSignal);
         loop.execute(() -> {
             manageWorkers();
             log.info("listening on {} (backlog {}), runtime dir {}, {} worker(s): pids {}",
@@ -287,10 +293,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
 
     Status status() {
         return new Status(ProcessHandle.current().pid(), Main.version(), (System.nanoTime() - startedNanos) / 1_000_000,
-                options.appJar == null ? (options.appClass == null ? "built-in" : options.appClass)
-                        : options.appJar.toAbsolutePath().toString(), acceptor.localAddress(), desired, generation,
-                reloading,
-                state != State.RUNNING, accepted, handedOff, redispatched, restartCount, recycled, timeouts,
+                appName, acceptor.localAddress(), desired, generation, reloading, state != State.RUNNING, accepted, handedOff, redispatched, restartCount, recycled, timeouts,
                 retiredRequests + workers.stream().filter(w -> w.state != WorkerProcess.State.EXITED)
                         .mapToLong(w -> w.stats == null ? 0 : w.stats.requestsServed()).sum(), lastReload,
                 workers.stream().filter(w -> w.state != WorkerProcess.State.EXITED).map(WorkerProcess::status)
@@ -369,7 +372,7 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
             // it drains on its own (a signal sent to it): expected, and capacity is restored at once
             case LEAVING -> {
                 if (w.state != WorkerProcess.State.DRAINING && w.state != WorkerProcess.State.EXITED) {
-                    log.info("{} drains on its own ({}); starting its replacement", w, signalName(f.leavingSignal()));
+                    log.info("{} drains on its own ({}); starting its replacement", w, Signals.name(f.leavingSignal()));
                     draining(w);
                     manageWorkers();
                 }
@@ -660,13 +663,6 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
         dispatcher.remove(w);
     }
 
-    private static String signalName(int number) {
-        return switch (number) {
-            case 2 -> "SIGINT";
-            case 15 -> "SIGTERM";
-            default -> "signal " + number;
-        };
-    }
 
     private void kill(WorkerProcess w) {
         w.retiring = true;

@@ -67,8 +67,6 @@ final class Worker implements ServerState, AppContext {
     private static final String PROBE = "GET /health HTTP/1.1\r\nHost: self-probe\r\n\r\n";
     private static final long PROBE_TIMEOUT_MILLIS = 10_000;
     private static final long PAGE_SIZE = 4096;
-    private static final int SIGINT = 2;
-    private static final int SIGTERM = 15;
 
     private final WorkerOptions options;
     private final byte[] secret;
@@ -245,7 +243,7 @@ final class Worker implements ServerState, AppContext {
         switch (name) {
             case "TERM", "INT" -> {
                 if (!draining && control.isActive()) {
-                    control.writeAndFlush(Frame.leaving(name.equals("TERM") ? SIGTERM : SIGINT));
+                    control.writeAndFlush(Frame.leaving(Signals.number(name)));
                 }
                 drain("SIG" + name);
             }
