@@ -629,8 +629,10 @@ final class Master implements Acceptor.Sink, HandoffServer.Workers {
      * in a reload. One at a time, never during a reload: capacity never drops.
      */
     private void maybeRecycle(WorkerProcess w) {
+        // a recycle lasts until the old worker's process is gone from the table, not just until its sockets close:
+        // otherwise the next one starts while that JVM is still exiting, and there are two extra processes
         if (state != State.RUNNING || reloading || w.state != WorkerProcess.State.READY || w.recycle != null
-                || workers.stream().anyMatch(o -> o.recycle != null && o.state != WorkerProcess.State.EXITED)) {
+                || workers.stream().anyMatch(o -> o.recycle != null)) {
             return;
         }
         String why = null;

@@ -78,6 +78,12 @@ final class Cluster implements AutoCloseable {
         return launch(List.of(), JAR, freePort(), runtime, false, Map.of(), flags);
     }
 
+    /** Starts a master with these JVM options (before -jar) and flags, and waits until it is ready. */
+    static Cluster startWithJvmOptions(List<String> jvmOptions, String... flags) throws IOException {
+        return awaitReady(launch(List.of(), jvmOptions, JAR, freePort(), TestFiles.dir("jcluster-it").resolve("run"),
+                true, Map.of(), flags));
+    }
+
     /** Starts a master from another copy of the jar and waits until it is ready. */
     static Cluster startWithJar(Path jar, String... flags) throws IOException {
         return awaitReady(launch(List.of(), jar, freePort(), TestFiles.dir("jcluster-it").resolve("run"), true,
@@ -106,12 +112,18 @@ final class Cluster implements AutoCloseable {
      */
     private static Cluster launch(List<String> prefix, Path jar, int port, Path runtime, boolean owns,
                                   Map<String, String> env, String... flags) throws IOException {
+        return launch(prefix, List.of(), jar, port, runtime, owns, env, flags);
+    }
+
+    private static Cluster launch(List<String> prefix, List<String> jvmOptions, Path jar, int port, Path runtime,
+                                  boolean owns, Map<String, String> env, String... flags) throws IOException {
         Path log = TestFiles.file("jcluster-it", ".log");
         List<String> cmd = new ArrayList<>(prefix);
         cmd.add(javaBinary());
         if (!prefix.isEmpty()) {
             cmd.add("-XX:-UsePerfData");
         }
+        cmd.addAll(jvmOptions);
         cmd.addAll(List.of("-jar", jar.toString(), "--port=" + port));
         if (prefix.isEmpty()) {
             cmd.add("--runtime-dir=" + runtime);
@@ -271,6 +283,32 @@ final class Cluster implements AutoCloseable {
         kill(sig, pid());
     }
 
+    /**
+     * Stops a process (SIGSTOP) and waits until every thread of it is stopped: kill returns once the signal is
+     * sent, and a thread still running meanwhile may take work a test means the process not to take.
+     */
+    static void freeze(long pid) throws IOException, InterruptedException {
+        kill("STOP", pid);
+        await(() -> allThreadsStopped(pid), Duration.ofSeconds(5), () -> "process " + pid + " did not stop");
+    }
+
+    private static boolean allThreadsStopped(long pid) {
+        try (java.util.stream.Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            return tasks.allMatch(t -> {
+                try {
+                    String stat = Files.readString(t.resolve("stat"));
+                    // the state follows the command name, which is in parentheses
+                    char state = stat.charAt(stat.lastIndexOf(')') + 2);
+                    return state == 'T' || state == 't';
+                } catch (IOException e) {
+                    return true; // the thread is gone
+                }
+            });
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     static void kill(String sig, long pid) throws IOException, InterruptedException {
         Process k = new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).inheritIO().start();
         if (!k.waitFor(5, TimeUnit.SECONDS) || k.exitValue() != 0) {
@@ -309,6 +347,7 @@ final class Cluster implements AutoCloseable {
                 .filter(l -> l.contains(" ERROR ") || l.contains("Exception")).collect(Collectors.joining("\n"));
         // Tests that care whether the master removed its runtime directory assert it before closing; here what a
         // killed master left is cleared, with the log and the directory the test made for the runtime directory.
+        ClusterLogs.closed(pid(), logText());
         TestFiles.deleteTree(log);
         if (ownsRuntimeDir) {
             TestFiles.deleteTree(runtimeDir.getParent());

@@ -144,7 +144,7 @@ class ClusterIT {
             long frozen = Http.get(c.port, "/worker").pid();
             long survivor = Http.get(c.port, "/worker").pid();
             // Frozen, the worker cannot read its fd socket: what the master sends it stays unacknowledged.
-            Cluster.kill("STOP", frozen);
+            Cluster.freeze(frozen);
             List<CompletableFuture<Http.Response>> clients = new ArrayList<>();
             for (int i = 0; i < 6; i++) {
                 clients.add(CompletableFuture.supplyAsync(() -> {
@@ -161,7 +161,14 @@ class ClusterIT {
             assertTrue(waiting >= 3, "round-robin gave the frozen worker its share: " + waiting + " waiting");
             Cluster.kill("KILL", frozen);
             for (CompletableFuture<Http.Response> f : clients) {
-                Http.Response r = f.get(10, java.util.concurrent.TimeUnit.SECONDS);
+                Http.Response r;
+                try {
+                    r = f.get(10, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    // what the master did with the connection is in its log, which close() removes
+                    fail("a client failed: " + e.getCause() + "; the master's log:\n" + c.logText());
+                    return;
+                }
                 assertEquals(200, r.status());
                 assertEquals(survivor, r.pid(), "answered by the survivor");
             }

@@ -230,4 +230,36 @@ class LifecycleIT {
             assertEquals(a.pid(), Cluster.field(a.status(), "pid"), "the first master's sockets are untouched");
         }
     }
+
+    /**
+     * Every line names its process and its time with an offset; DEBUG accounts for dispatch once a second, per
+     * worker, and writes no line per request.
+     */
+    @Test
+    void logLinesCarryTheirOffsetAndDebugAccountsOnceASecondNotPerRequest() throws Exception {
+        try (Cluster c = Cluster.startWithJvmOptions(List.of("-Djcluster.log.level=DEBUG"), "--workers=2",
+                "--dispatch=round-robin")) {
+            for (int i = 0; i < 300; i++) {
+                try (Http h = new Http(c.port)) {
+                    h.send("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                    assertEquals(200, h.read(false).status());
+                }
+            }
+            java.util.regex.Pattern account = java.util.regex.Pattern.compile(
+                    "Master: last \\d+ ms: (\\d+) accepted, (\\d+) handed off \\(worker \\d+: \\d+, worker \\d+: \\d+\\)");
+            Cluster.await(() -> c.logText().lines().map(account::matcher).filter(java.util.regex.Matcher::find)
+                    .mapToLong(m -> Long.parseLong(m.group(1))).sum() == 300, Duration.ofSeconds(5),
+                    () -> "the accounts do not add up to 300 connections:\n" + c.logText());
+            List<String> lines = c.logText().lines().toList();
+            long debug = lines.stream().filter(l -> l.contains(" DEBUG ")).count();
+            assertTrue(debug < 60, debug + " DEBUG lines for 300 requests: one per request, or nearly");
+            assertTrue(lines.stream().filter(l -> l.contains(" DEBUG [worker-")).anyMatch(l -> l.contains(
+                    "connection(s) received")), "the workers account too");
+            java.util.regex.Pattern stamped = java.util.regex.Pattern.compile(
+                    "^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}(Z|[+-]\\d\\d:\\d\\d) [A-Z]+ +\\[(master|worker-\\d+) pid=\\d+\\] .*");
+            for (String l : lines) {
+                assertTrue(stamped.matcher(l).matches(), "not ISO 8601 with an offset, or not tagged: " + l);
+            }
+        }
+    }
 }
