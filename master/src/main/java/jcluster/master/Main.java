@@ -125,17 +125,13 @@ public final class Main implements Callable<Integer> {
         range("--blocking-threads", options.blockingThreads, 1, 1024);
         range("--blocking-queue", options.blockingQueue, 0, 1_000_000);
         range("--max-requests-per-connection", options.maxRequestsPerConnection, 0, Long.MAX_VALUE / 2);
-        if (options.staticDir != null && options.staticDir.toString().isEmpty()) {
-            throw new ParameterException(spec.commandLine(), "--static must name a directory");
-        }
-        if (options.appJar != null && options.appJar.toString().isEmpty()) {
-            throw new ParameterException(spec.commandLine(), "--app-jar must name a jar");
-        }
-        if (options.runtimeDir != null && options.runtimeDir.toString().isEmpty()) {
-            throw new ParameterException(spec.commandLine(), "--runtime-dir must name a directory");
-        }
-        if (options.pidFile != null && options.pidFile.toString().isEmpty()) {
-            throw new ParameterException(spec.commandLine(), "--pid-file must name a file");
+        // an empty path is the current directory to Java: never what a user meant
+        for (Object[] p : new Object[][] {{"--static", options.staticDir, "a directory"},
+                {"--app-jar", options.appJar, "a jar"}, {"--runtime-dir", options.runtimeDir, "a directory"},
+                {"--pid-file", options.pidFile, "a file"}}) {
+            if (p[1] != null && p[1].toString().isEmpty()) {
+                throw new ParameterException(spec.commandLine(), p[0] + " must name " + p[2]);
+            }
         }
         if (options.staticDir != null && !Files.isDirectory(options.staticDir)) {
             throw new ParameterException(spec.commandLine(), "--static " + options.staticDir + " is not a directory");
