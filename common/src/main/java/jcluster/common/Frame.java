@@ -10,8 +10,11 @@ import java.util.Arrays;
 public record Frame(MessageType type, byte[] payload) {
     public static final int HEADER_LENGTH = 3;
     public static final int SECRET_LENGTH = 16;
-    /** worker id (4) + channel kind (1) + secret. */
-    public static final int HELLO_LENGTH = 4 + 1 + SECRET_LENGTH;
+    /** HELLO's fields: worker id (4), channel kind (1), secret. */
+    private static final int HELLO_ID_AT = 0;
+    private static final int HELLO_KIND_AT = 4;
+    private static final int HELLO_SECRET_AT = 5;
+    public static final int HELLO_LENGTH = HELLO_SECRET_AT + SECRET_LENGTH;
     /**
      * open connections (4) + in-flight requests (4) + requests served (8) + loop lag µs (8) + RSS bytes (8) + CPU time ns (8) + heap
      * after the last GC in percent of the maximum (4, -1 when unknown).
@@ -24,12 +27,28 @@ public record Frame(MessageType type, byte[] payload) {
         }
     }
 
-    /** Which of a worker's two sockets a HELLO opens. */
+    /** Which of a worker's two sockets a HELLO opens, with its wire code. */
     public enum ChannelKind {
         /** frames both ways */
-        CONTROL,
+        CONTROL(1),
         /** connection fds, master → worker only */
-        FDS
+        FDS(2);
+
+        public final int code;
+
+        ChannelKind(int code) {
+            this.code = code;
+        }
+
+        /** The kind for a wire code, or null when the code names none. */
+        public static ChannelKind ofCode(int code) {
+            for (ChannelKind k : values()) {
+                if (k.code == code) {
+                    return k;
+                }
+            }
+            return null;
+        }
     }
 
     public static Frame of(MessageType type) {
@@ -41,7 +60,8 @@ public record Frame(MessageType type, byte[] payload) {
             throw new IllegalArgumentException("secret must be " + SECRET_LENGTH + " bytes");
         }
         return new Frame(MessageType.HELLO,
-                ByteBuffer.allocate(HELLO_LENGTH).putInt(workerId).put((byte) kind.ordinal()).put(secret).array());
+                ByteBuffer.allocate(HELLO_LENGTH).putInt(HELLO_ID_AT, workerId).put(HELLO_KIND_AT, (byte) kind.code)
+                        .put(HELLO_SECRET_AT, secret).array());
     }
 
     public static Frame ack(int count) {
@@ -65,17 +85,16 @@ public record Frame(MessageType type, byte[] payload) {
     }
 
     public int helloWorkerId() {
-        return ByteBuffer.wrap(payload).getInt(0);
+        return ByteBuffer.wrap(payload).getInt(HELLO_ID_AT);
     }
 
     /** The channel kind of a HELLO, or null when the byte names none. */
     public ChannelKind helloKind() {
-        int k = payload[4];
-        return k >= 0 && k < ChannelKind.values().length ? ChannelKind.values()[k] : null;
+        return ChannelKind.ofCode(payload[HELLO_KIND_AT]);
     }
 
     public byte[] helloSecret() {
-        return Arrays.copyOfRange(payload, 5, 5 + SECRET_LENGTH);
+        return Arrays.copyOfRange(payload, HELLO_SECRET_AT, HELLO_SECRET_AT + SECRET_LENGTH);
     }
 
     public int ackCount() {

@@ -50,6 +50,26 @@ class FrameCodecTest {
         }
     }
 
+    /** The socket kind travels as its wire code, not as an enum position: a reordered enum cannot change it. */
+    @Test
+    void aHellosSocketKindIsItsWireCodeAndAnUnknownOneIsNone() {
+        byte[] secret = new byte[Frame.SECRET_LENGTH];
+        assertEquals(1, Frame.hello(1, Frame.ChannelKind.CONTROL, secret).payload()[4]);
+        assertEquals(2, Frame.hello(1, Frame.ChannelKind.FDS, secret).payload()[4]);
+        byte[] payload = Frame.hello(1, Frame.ChannelKind.FDS, secret).payload();
+        for (byte k : new byte[] {0, 3, -1}) {
+            payload[4] = k;
+            assertEquals(null, new Frame(MessageType.HELLO, payload).helloKind(), "kind " + k);
+        }
+    }
+
+    @Test
+    void exitCodesAreDescribedAsTheShellSeesThem() {
+        assertEquals("exited with code 4", ExitCodes.describe(ExitCodes.APP_LOAD_FAILED));
+        assertEquals("was killed by signal 9", ExitCodes.describe(137));
+        assertEquals("exited with code 128", ExitCodes.describe(128));
+    }
+
     @Test
     void framesSplitAcrossReadsAndBatchedInOneRead() {
         ByteBuf wire = Unpooled.buffer();

@@ -29,7 +29,7 @@ import java.util.concurrent.TimeUnit;
  * connection). Level-triggered: each wake-up takes at most {@link #BURST} connections, so the loop also serves the
  * workers' acknowledgements; {@link Sink#burstDone} marks the end of each burst so the handoffs are flushed together.
  */
-final class Acceptor {
+final class Acceptor implements Listener {
     private static final Logger log = LoggerFactory.getLogger(Acceptor.class);
     private static final long ACCEPT_ERROR_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** Connections taken per wake-up at most. */
@@ -49,7 +49,7 @@ final class Acceptor {
 
     private final EpollServerSocketChannel server;
     private final EventLoop loop;
-    private final Listener listener;
+    private final Watcher watcher;
     private IoRegistration registration;
     /** The owner asked to stop accepting (backpressure, shutdown). */
     private boolean paused;
@@ -60,7 +60,7 @@ final class Acceptor {
     private Acceptor(EpollServerSocketChannel server, EventLoop loop, Sink sink) {
         this.server = server;
         this.loop = loop;
-        this.listener = new Listener((Socket) server.fd(), sink);
+        this.watcher = new Watcher((Socket) server.fd(), sink);
     }
 
     static Acceptor bind(EventLoop loop, String host, int port, int backlog, Sink sink) {
@@ -86,7 +86,7 @@ final class Acceptor {
         Acceptor a = new Acceptor(server, loop, sink);
         try {
             server.deregister().sync();
-            a.registration = ((IoEventLoop) loop).register(a.listener).sync().getNow();
+            a.registration = ((IoEventLoop) loop).register(a.watcher).sync().getNow();
             a.registration.submit(EpollIoOps.EPOLLIN);
         } catch (Exception e) {
             server.close().syncUninterruptibly();
@@ -119,24 +119,28 @@ final class Acceptor {
     }
 
     /** host:port as users write it. */
-    String localAddress() {
+    @Override
+    public String localAddress() {
         InetSocketAddress a = server.localAddress();
         String host = a.getAddress().getHostAddress();
         return (a.getAddress() instanceof Inet6Address ? "[" + host + "]" : host) + ":" + a.getPort();
     }
 
     /** Stop taking connections from the kernel backlog (it holds them meanwhile). */
-    void pause() {
+    @Override
+    public void pause() {
         paused = true;
         watch();
     }
 
-    void resume() {
+    @Override
+    public void resume() {
         paused = false;
         watch();
     }
 
-    boolean paused() {
+    @Override
+    public boolean paused() {
         return paused;
     }
 
@@ -148,7 +152,8 @@ final class Acceptor {
         }
     }
 
-    void close() {
+    @Override
+    public void close() {
         if (closed) {
             return;
         }
@@ -159,13 +164,13 @@ final class Acceptor {
     }
 
     /** The listening socket as a bare fd on the master's loop. */
-    private final class Listener implements EpollIoHandle {
+    private final class Watcher implements EpollIoHandle {
         private final Socket socket;
         private final Sink sink;
         private final byte[] address = new byte[26];
         private long lastErrorLog = System.nanoTime() - ACCEPT_ERROR_LOG_INTERVAL_NANOS;
 
-        Listener(Socket socket, Sink sink) {
+        Watcher(Socket socket, Sink sink) {
             this.socket = socket;
             this.sink = sink;
         }

@@ -1,5 +1,6 @@
 package jcluster.master;
 
+import jcluster.common.ExitCodes;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -110,14 +111,14 @@ final class ControlCommands {
                 String message = first.length() > 2 ? first.substring(2).replaceFirst("^:\\s*", "") : "";
                 spec.commandLine().getOut().print(message.isEmpty() ? rest : message + "\n" + rest);
                 spec.commandLine().getOut().flush();
-                return Main.EXIT_OK;
+                return ExitCodes.OK;
             }
             if (first.isEmpty()) {
                 throw new StartupException("the master on " + socket + " closed the connection without an answer");
             }
             boolean usage = first.startsWith("usage:");
             spec.commandLine().getErr().println("master: " + first.replaceFirst("^(error|usage):\\s*", ""));
-            return usage ? Main.EXIT_USAGE : Main.EXIT_FAILURE;
+            return usage ? ExitCodes.USAGE : ExitCodes.FAILURE;
         }
 
         /** Why the control socket cannot be reached, and what to do about it. */

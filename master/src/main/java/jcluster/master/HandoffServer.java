@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.security.SecureRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -27,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 final class HandoffServer {
     private static final Logger log = LoggerFactory.getLogger(HandoffServer.class);
     private static final long HELLO_TIMEOUT_SECONDS = 5;
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     /** What the master provides; every call is on the master's loop. */
     interface Workers {
@@ -44,6 +46,13 @@ final class HandoffServer {
 
     private HandoffServer(Channel server) {
         this.server = server;
+    }
+
+    /** A worker's secret, for its environment: the HELLO of each of its sockets must carry it. */
+    static byte[] newSecret() {
+        byte[] secret = new byte[Frame.SECRET_LENGTH];
+        RANDOM.nextBytes(secret);
+        return secret;
     }
 
     static HandoffServer bind(EventLoop loop, Path path, Workers workers) {

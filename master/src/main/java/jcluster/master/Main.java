@@ -1,5 +1,6 @@
 package jcluster.master;
 
+import jcluster.common.ExitCodes;
 import jcluster.common.Logging;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -23,22 +24,6 @@ import java.util.concurrent.Callable;
         description = "Cluster-mode HTTP server: one master accepts on the port and hands each connection to one of "
                 + "N Netty worker processes.")
 public final class Main implements Callable<Integer> {
-    /** Exit codes of the master. */
-    public static final int EXIT_OK = 0;
-    /** A runtime failure: port in use, permission denied, runtime directory unusable. */
-    public static final int EXIT_FAILURE = 1;
-    /** A usage error: unknown flag, bad value. */
-    public static final int EXIT_USAGE = 2;
-    /** Workers kept dying (before READY or before --min-uptime), so the master gave up instead of respawning. */
-    public static final int EXIT_WORKERS_FAIL_TO_BOOT = 3;
-    /** The app could not be loaded: a bad --app-jar or --app, or its constructor or start threw. */
-    public static final int EXIT_APP_LOAD_FAILED = 4;
-    /**
-     * The stop was forced and may have dropped work: a second SIGTERM/SIGINT, or --shutdown-timeout passed, while
-     * requests were in flight (a worker was killed, or reported requests cut).
-     */
-    public static final int EXIT_FORCED_STOP = 5;
-
     @Mixin
     MasterOptions options = new MasterOptions();
 
@@ -52,7 +37,7 @@ public final class Main implements Callable<Integer> {
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             if (e instanceof StartupException) {
                 cmd.getErr().println("master: " + e.getMessage());
-                return EXIT_FAILURE;
+                return ExitCodes.FAILURE;
             }
             throw e;
         });
@@ -68,7 +53,7 @@ public final class Main implements Callable<Integer> {
         }
         String help = cmd.getParent() == null ? "--help" : cmd.getCommandName() + " --help";
         err.println("master: " + e.getMessage() + hint + " (see " + help + ")");
-        return EXIT_USAGE;
+        return ExitCodes.USAGE;
     }
 
     @Override
@@ -84,7 +69,7 @@ public final class Main implements Callable<Integer> {
         String app = AppCheck.problem(options.appJar, options.appClass);
         if (app != null) {
             spec.commandLine().getErr().println("master: cannot load the app: " + app);
-            return EXIT_APP_LOAD_FAILED;
+            return ExitCodes.APP_LOAD_FAILED;
         }
         Logging.init("master");
         // before the master starts a thread of its own or a worker, so that all of them inherit it
@@ -93,7 +78,7 @@ public final class Main implements Callable<Integer> {
             LoggerFactory.getLogger(Main.class).warn("could not set scheduling policy {}: {}",
                     options.sched, sched);
         }
-        return new Master(options).run();
+        return new MasterServer(options).run();
     }
 
     void validate() {

@@ -2,31 +2,27 @@ package jcluster.master;
 
 import io.netty.channel.Channel;
 import io.netty.channel.unix.FileDescriptor;
-import jcluster.common.ClaimSlots;
 import jcluster.common.Frame;
 import jcluster.common.MessageType;
 import jcluster.common.WorkerStats;
 
-import java.io.IOException;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The master's view of one worker process. Confined to the master's loop thread.
+ * The master's view of one worker process, and its state machine: every transition is a method here, and each keeps
+ * the dispatcher's list of READY workers in step. Confined to the master's loop thread.
  * <ul>
- *   <li>STARTING → READY: both of its sockets said HELLO with the right secret from the right pid, and it sent
- *   READY (after answering a self-probe request through its own HTTP pipeline).</li>
- *   <li>READY → SUSPECT: its heartbeat is late; it gets no new connections. SUSPECT → READY: the heartbeat is
- *   back. SUSPECT for --worker-timeout: SIGQUIT for a thread dump, then SIGKILL.</li>
- *   <li>STARTING, READY, SUSPECT → DRAINING: the master sent DRAIN (reload, scale-down, shutdown).</li>
- *   <li>any → EXITED: the process exited or one of its sockets broke (then the process is killed).</li>
+ *   <li>STARTING → READY ({@link #becomeReady}): both of its sockets said HELLO with the right secret from the right
+ *   pid, and it sent READY (after answering a self-probe request through its own HTTP pipeline).</li>
+ *   <li>READY → SUSPECT ({@link #suspect}): its heartbeat is late; it gets no new connections. SUSPECT → READY
+ *   ({@link #answersAgain}): the heartbeat is back, unless it already timed out ({@link #timedOut}: SIGQUIT for a
+ *   thread dump, then SIGKILL); then it is replaced whatever it does.</li>
+ *   <li>STARTING, READY, SUSPECT → DRAINING ({@link #draining}): the master sent DRAIN (reload, scale-down, recycle,
+ *   shutdown), or the worker said it drains on its own (LEAVING).</li>
+ *   <li>any → EXITED ({@link #retire}): the process exited or one of its sockets broke (then it is killed).</li>
  * </ul>
- * fd ownership: a connection sent to this worker stays in {@link #unacked}, the master's copy open, until the worker
- * acknowledges it; then the master closes its copy. A connection the worker has not claimed ({@link ClaimSlots}) in
- * time is revoked and handed to another worker ({@link #revokeStale}): its entry stays here, marked, until the
- * acknowledgement that counts it, but the master's copy now belongs to the other worker's entry. If the worker is
- * lost, {@link #takeUnacked} hands back the connections it never claimed.
+ * Its exit is <em>expected</em> once the master decided it should go (drain, timeout, kill): then it is neither a
+ * crash nor respawned as one.
  */
 final class WorkerProcess implements Dispatcher.Candidate {
     enum State { STARTING, READY, SUSPECT, DRAINING, EXITED }
@@ -36,91 +32,232 @@ final class WorkerProcess implements Dispatcher.Candidate {
     /** Unexpected deaths before this worker in its place (its predecessors'), as pm2 counts restarts. */
     final int restarts;
     final byte[] secret;
-    final long spawnedNanos = System.nanoTime();
-    final Process process;
-    final WorkerOutput output;
-    State state = State.STARTING;
-    Channel control;
-    Channel fds;
-    boolean sentReady;
-    /** Reached READY at some point: a death after that is a crash, not a boot failure. */
-    boolean wasReady;
-    /** The master decided this worker should go (drain, scale-down, reload, timeout): its exit is expected. */
-    boolean retiring;
-    long readyNanos;
-    long lastHeartbeatNanos;
-    long drainStartedNanos;
-    /** SIGKILL was sent: its exit is on the way, nothing more to do to it. */
-    boolean killed;
-    /** When SIGQUIT was sent for a thread dump, or 0. */
-    long dumpRequestedNanos;
-    WorkerStats stats;
-    /** Why this worker is being recycled (replaced by a fresh one, then drained), or null. */
-    String recycle;
+    final OsProcess process;
+    final HandoffLedger ledger;
     /** This worker's --max-requests, jitter included; 0 for no limit. */
-    long maxRequests;
+    final long maxRequests;
+    private final Clock clock;
+    private final Dispatcher<WorkerProcess> dispatcher;
+    private final long spawnedNanos;
+    private State state = State.STARTING;
+    private Channel control;
+    private Channel fds;
+    private boolean sentReady;
+    /** When it became READY; -1 while it never was (a death before that is a failed boot, not a crash). */
+    private long readyNanos = -1;
+    private long lastHeartbeatNanos;
+    private long drainStartedNanos;
+    /** The master decided this worker should go: its exit is expected. */
+    private boolean leaving;
+    /** SIGKILL was sent: its exit is on the way, nothing more to do to it. */
+    private boolean killed;
+    /** When SIGQUIT was sent for a thread dump after it timed out, or -1. */
+    private long timedOutNanos = -1;
+    /** To be recycled: replaced by a fresh one, then drained. */
+    private boolean recycling;
+    private WorkerStats stats;
     /** CPU use between the last two heartbeats, in percent of one core. */
-    double cpuPercent;
+    private double cpuPercent;
     private long lastCpuNanos = -1;
     private long lastCpuSampleNanos;
-    private final ArrayDeque<Handoff> unacked = new ArrayDeque<>();
-    private final ClaimSlots claims;
-    /** Connections sent so far: the claim sequence number of the last one. */
-    private long sent;
-    /** Connections sent since the last heartbeat, which counted the ones open before. */
-    private int sentSinceHeartbeat;
-    private long sentAtAccount;
 
-    /** One connection sent and not yet acknowledged. */
-    private static final class Handoff {
-        final FileDescriptor fd;
-        final long seq;
-        final long sentNanos;
-        /** Taken back and given to another worker: the fd is no longer this entry's to close. */
-        boolean revoked;
-
-        Handoff(FileDescriptor fd, long seq, long sentNanos) {
-            this.fd = fd;
-            this.seq = seq;
-            this.sentNanos = sentNanos;
-        }
-    }
-
-    /** {@code claims}: the claim slots shared with this worker, or null to hand off without them. */
-    WorkerProcess(int id, int generation, int restarts, byte[] secret, Process process, ClaimSlots claims) {
+    WorkerProcess(int id, int generation, int restarts, long maxRequests, byte[] secret, OsProcess process,
+                  HandoffLedger ledger, Clock clock, Dispatcher<WorkerProcess> dispatcher) {
         this.id = id;
         this.generation = generation;
         this.restarts = restarts;
+        this.maxRequests = maxRequests;
         this.secret = secret;
         this.process = process;
-        this.claims = claims;
-        this.output = new WorkerOutput(id, process.pid(), process);
+        this.ledger = ledger;
+        this.clock = clock;
+        this.dispatcher = dispatcher;
+        this.spawnedNanos = clock.nanoTime();
     }
 
     long pid() {
         return process.pid();
     }
 
-    /** True once both sockets are authenticated and the worker said READY. */
-    boolean canBeReady() {
-        return state == State.STARTING && control != null && fds != null && sentReady;
+    State state() {
+        return state;
     }
+
+    boolean live() {
+        return state != State.EXITED;
+    }
+
+    /** Neither draining nor gone: counts towards the wanted workers. */
+    boolean active() {
+        return WorkerPlanner.active(state);
+    }
+
+    // ---- transitions --------------------------------------------------------------------------------------------
+
+    /**
+     * A socket of this worker passed HELLO.
+     * @return false if it already had a socket of that kind (then the new one is closed)
+     */
+    boolean attach(Frame.ChannelKind kind, Channel ch) {
+        if ((kind == Frame.ChannelKind.CONTROL ? control : fds) != null) {
+            ch.close();
+            return false;
+        }
+        if (kind == Frame.ChannelKind.CONTROL) {
+            control = ch;
+            if (state == State.DRAINING) {
+                // told to drain before it could hear us: it drains as soon as it can
+                send(MessageType.DRAIN);
+            }
+        } else {
+            fds = ch;
+        }
+        return true;
+    }
+
+    /** It said READY. */
+    void sentReady() {
+        sentReady = true;
+        lastHeartbeatNanos = clock.nanoTime();
+    }
+
+    /** STARTING → READY once both sockets are up and it said READY; false if not yet (or not STARTING). */
+    boolean becomeReady() {
+        if (state != State.STARTING || control == null || fds == null || !sentReady) {
+            return false;
+        }
+        state = State.READY;
+        readyNanos = clock.nanoTime();
+        dispatcher.add(this);
+        return true;
+    }
+
+    /** READY → SUSPECT: its heartbeat is late. */
+    void suspect() {
+        state = State.SUSPECT;
+        dispatcher.remove(this);
+    }
+
+    /** SUSPECT → READY when its heartbeat is back in time; false if it was not SUSPECT or already timed out. */
+    boolean answersAgain() {
+        if (state != State.SUSPECT || timedOutNanos >= 0) {
+            return false;
+        }
+        state = State.READY;
+        dispatcher.add(this);
+        return true;
+    }
+
+    /** SUSPECT for too long: SIGQUIT for a thread dump; it is replaced, and killed after a grace. */
+    void timedOut() {
+        timedOutNanos = clock.nanoTime();
+        leaving = true;
+        process.requestThreadDump();
+    }
+
+    /** → DRAINING (told to, or on its own): no more connections, and its exit is expected. */
+    void draining() {
+        leaving = true;
+        state = State.DRAINING;
+        drainStartedNanos = clock.nanoTime();
+        dispatcher.remove(this);
+    }
+
+    /** A shutdown began while it was already draining: its shutdown timeout counts from now. */
+    void restartDrainClock() {
+        drainStartedNanos = clock.nanoTime();
+    }
+
+    /** SIGKILL, the master's decision: its exit is expected. */
+    void kill() {
+        leaving = true;
+        killOnce();
+    }
+
+    /** SIGKILL for not booting in time: its death is its own failure, counted as such. */
+    void killForBootTimeout() {
+        killOnce();
+    }
+
+    private void killOnce() {
+        killed = true;
+        process.kill();
+    }
+
+    /** Marks it for replacement: a fresh worker starts, and this one drains once that one is READY. */
+    void recycle() {
+        recycling = true;
+    }
+
+    /**
+     * → EXITED: no more connections, its sockets closed.
+     * @return the connections it never claimed, for other workers; empty if it was already EXITED
+     */
+    List<FileDescriptor> retire() {
+        if (state == State.EXITED) {
+            return List.of();
+        }
+        state = State.EXITED;
+        dispatcher.remove(this);
+        if (control != null) {
+            control.close();
+        }
+        if (fds != null) {
+            fds.close();
+        }
+        return ledger.takeUnacked();
+    }
+
+    // ---- what the arbiter asks ----------------------------------------------------------------------------------
+
+    /** The master decided it should go, or it drains: its exit is neither a crash nor a failed boot. */
+    boolean exitExpected() {
+        return leaving || state == State.DRAINING;
+    }
+
+    boolean wasReady() {
+        return readyNanos >= 0;
+    }
+
+    boolean killed() {
+        return killed;
+    }
+
+    boolean recycling() {
+        return recycling;
+    }
+
+    /** When it timed out, or -1. */
+    long timedOutNanos() {
+        return timedOutNanos;
+    }
+
+    long spawnedNanos() {
+        return spawnedNanos;
+    }
+
+    long drainStartedNanos() {
+        return drainStartedNanos;
+    }
+
+    /** How long it lived: since READY, or since it was spawned if it never was. */
+    long uptimeNanos(long now) {
+        return now - (wasReady() ? readyNanos : spawnedNanos);
+    }
+
+    WorkerStats stats() {
+        return stats;
+    }
+
+    long requestsServed() {
+        return stats == null ? 0 : stats.requestsServed();
+    }
+
+    // ---- messages -----------------------------------------------------------------------------------------------
 
     void handOff(FileDescriptor fd) {
-        long seq = ++sent;
-        if (claims != null) {
-            claims.offer(seq);
-        }
-        unacked.add(new Handoff(fd, seq, System.nanoTime()));
-        sentSinceHeartbeat++;
+        ledger.sending(fd, clock.nanoTime());
         fds.write(fd, fds.voidPromise());
-    }
-
-    /** Connections sent since the last call, for the master's DEBUG account. */
-    long takeSentSinceAccount() {
-        long n = sent - sentAtAccount;
-        sentAtAccount = sent;
-        return n;
     }
 
     void flush() {
@@ -129,15 +266,35 @@ final class WorkerProcess implements Dispatcher.Candidate {
         }
     }
 
+    void send(MessageType type) {
+        if (control != null && control.isActive()) {
+            control.writeAndFlush(Frame.of(type), control.voidPromise());
+        }
+    }
+
+    /** Takes a heartbeat's figures. */
+    void heartbeat(WorkerStats s) {
+        long now = clock.nanoTime();
+        if (lastCpuNanos >= 0 && s.cpuNanos() >= 0 && now > lastCpuSampleNanos) {
+            cpuPercent = 100.0 * (s.cpuNanos() - lastCpuNanos) / (now - lastCpuSampleNanos);
+        }
+        lastCpuNanos = s.cpuNanos();
+        lastCpuSampleNanos = now;
+        stats = s;
+        lastHeartbeatNanos = now;
+        ledger.heartbeat();
+    }
+
+    // ---- for the dispatcher -------------------------------------------------------------------------------------
+
     @Override
     public int unacked() {
-        return unacked.size();
+        return ledger.unacked();
     }
 
     @Override
     public long oldestUnackedNanos() {
-        Handoff h = unacked.peek();
-        return h == null ? System.nanoTime() : h.sentNanos;
+        return ledger.oldestUnackedNanos(clock.nanoTime());
     }
 
     @Override
@@ -152,128 +309,19 @@ final class WorkerProcess implements Dispatcher.Candidate {
 
     @Override
     public int load() {
-        return (stats == null ? 0 : stats.openConnections()) + sentSinceHeartbeat;
+        return (stats == null ? 0 : stats.openConnections()) + ledger.sentSinceHeartbeat();
     }
 
-    /**
-     * The worker took the next {@code count} connections: close the master's copies.
-     * @return false if it acknowledged more than it was sent (a protocol violation)
-     */
-    boolean acknowledge(int count) {
-        if (count <= 0 || count > unacked.size()) {
-            return false;
-        }
-        for (int i = 0; i < count; i++) {
-            Handoff h = unacked.poll();
-            if (!h.revoked) {
-                closeQuietly(h.fd);
-            }
-        }
-        return true;
-    }
-
-    /**
-     * Takes back the connections sent more than {@code timeoutNanos} ago that the worker has not claimed, for
-     * another worker. One the worker claimed meanwhile stays its own.
-     */
-    List<FileDescriptor> revokeStale(long now, long timeoutNanos) {
-        List<FileDescriptor> back = List.of();
-        if (claims == null) {
-            return back;
-        }
-        for (Handoff h : unacked) {
-            if (now - h.sentNanos < timeoutNanos) {
-                break;
-            }
-            if (!h.revoked && claims.revoke(h.seq)) {
-                h.revoked = true;
-                if (back.isEmpty()) {
-                    back = new ArrayList<>();
-                }
-                back.add(h.fd);
-            }
-        }
-        return back;
-    }
-
-    /**
-     * The worker is lost: removes and returns the connections it never claimed, for another worker. Those it
-     * claimed but had not acknowledged were its own; the master's copies are closed.
-     */
-    List<FileDescriptor> takeUnacked() {
-        List<FileDescriptor> back = new ArrayList<>();
-        for (Handoff h : unacked) {
-            if (h.revoked) {
-                continue;
-            }
-            if (claims == null || claims.revoke(h.seq)) {
-                back.add(h.fd);
-            } else {
-                closeQuietly(h.fd);
-            }
-        }
-        unacked.clear();
-        return back;
-    }
-
-    /** Frees the claim slots once the process is gone. */
-    void releaseClaims() {
-        if (claims != null) {
-            try {
-                claims.delete();
-            } catch (IOException e) {
-                // in the runtime directory, which goes at exit anyway
-            }
-        }
-    }
-
-    void send(MessageType type) {
-        if (control != null && control.isActive()) {
-            control.writeAndFlush(Frame.of(type), control.voidPromise());
-        }
-    }
-
-    void closeChannels() {
-        if (control != null) {
-            control.close();
-        }
-        if (fds != null) {
-            fds.close();
-        }
-    }
-
-    /** Takes a heartbeat's figures. */
-    void heartbeat(WorkerStats s) {
-        long now = System.nanoTime();
-        if (lastCpuNanos >= 0 && s.cpuNanos() >= 0 && now > lastCpuSampleNanos) {
-            cpuPercent = 100.0 * (s.cpuNanos() - lastCpuNanos) / (now - lastCpuSampleNanos);
-        }
-        lastCpuNanos = s.cpuNanos();
-        lastCpuSampleNanos = now;
-        stats = s;
-        lastHeartbeatNanos = now;
-        sentSinceHeartbeat = 0;
-    }
-
-    Status.Worker status() {
+    Status.Worker status(long now) {
         WorkerStats s = stats;
-        return new Status.Worker(id, pid(), generation, restarts, state.name(),
-                (System.nanoTime() - spawnedNanos) / 1_000_000, s == null ? 0 : s.openConnections(),
-                s == null ? 0 : s.inFlightRequests(),
+        return new Status.Worker(id, pid(), generation, restarts, state.name(), (now - spawnedNanos) / 1_000_000,
+                s == null ? 0 : s.openConnections(), s == null ? 0 : s.inFlightRequests(),
                 s == null ? 0 : s.requestsServed(), s == null ? -1 : s.rssBytes(), cpuPercent,
                 s == null ? 0 : s.loopLagMicros(), s == null ? -1 : s.heapAfterGcPercent());
     }
 
     WorkerPlanner.Worker view() {
-        return new WorkerPlanner.Worker(id, generation, state, recycle != null);
-    }
-
-    static void closeQuietly(FileDescriptor fd) {
-        try {
-            fd.close();
-        } catch (IOException e) {
-            // already closed: the kernel has released it either way
-        }
+        return new WorkerPlanner.Worker(id, generation, state, recycling);
     }
 
     @Override

@@ -18,7 +18,7 @@ import java.util.ServiceLoader;
  * so that every worker JVM (and so every reload) reads the jar afresh.
  */
 final class AppLoader {
-    /** The app could not be loaded or started: the worker exits {@link WorkerMain#EXIT_APP_LOAD_FAILED}. */
+    /** The app could not be loaded or started: the worker exits {@link jcluster.common.ExitCodes#APP_LOAD_FAILED}. */
     static final class AppLoadException extends Exception {
         AppLoadException(String message) {
             super(message);

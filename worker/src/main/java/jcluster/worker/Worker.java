@@ -21,6 +21,8 @@ import jcluster.app.AppContext;
 import jcluster.app.Handler;
 import jcluster.app.PipelineHook;
 import jcluster.common.ClaimSlots;
+import jcluster.common.ExitCodes;
+import jcluster.common.Heartbeats;
 import jcluster.common.Frame;
 import jcluster.common.FrameCodec;
 import jcluster.common.MessageType;
@@ -55,7 +57,7 @@ import java.util.concurrent.locks.LockSupport;
  *   replacement; or on EOF from the master (it died). Idle connections close now, busy ones after their response;
  *   connections handed over meanwhile are still served.</li>
  *   <li>DRAINING → EXITED: the last connection closed (BYE, exit 0), or the shutdown timeout passed. STOP exits at
- *   once. Either of those two exits {@link WorkerMain#EXIT_REQUESTS_CUT} if requests were still in flight, so the
+ *   once. Either of those two exits {@link ExitCodes#FORCED_STOP} if requests were still in flight, so the
  *   master knows a stop dropped work.</li>
  * </ul>
  * Every other signal that would end the JVM is logged and ignored ({@link Signals}): signals that control the
@@ -63,7 +65,6 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class Worker implements ServerState, AppContext {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
-    private static final long HEARTBEAT_MILLIS = 500;
     private static final String PROBE = "GET /health HTTP/1.1\r\nHost: self-probe\r\n\r\n";
     private static final long PROBE_TIMEOUT_MILLIS = 10_000;
     private static final long PAGE_SIZE = 4096;
@@ -94,11 +95,11 @@ final class Worker implements ServerState, AppContext {
             handler = serving(loaded.handler(), options.app().staticDir());
             handler.start(this);
         } catch (AppLoader.AppLoadException e) {
-            log.error(WorkerMain.APP_LOAD_FAILED + "{}", e.getMessage());
-            return WorkerMain.EXIT_APP_LOAD_FAILED;
+            log.error(ExitCodes.APP_LOAD_FAILED_LINE + "{}", e.getMessage());
+            return ExitCodes.APP_LOAD_FAILED;
         } catch (Exception | LinkageError e) {
-            log.error(WorkerMain.APP_LOAD_FAILED + "its start threw {}", AppLoader.describe(e));
-            return WorkerMain.EXIT_APP_LOAD_FAILED;
+            log.error(ExitCodes.APP_LOAD_FAILED_LINE + "its start threw {}", AppLoader.describe(e));
+            return ExitCodes.APP_LOAD_FAILED;
         }
         ClassLoader appLoader = loaded.loader();
         pool = new BlockingPool(options.blockingThreads(), options.blockingQueue(), appLoader);
@@ -139,8 +140,8 @@ final class Worker implements ServerState, AppContext {
             fds.closeFuture().addListener(f -> control.eventLoop().execute(() -> drain("handoff socket closed")));
             Signals.install(control.eventLoop(), this::onSignal);
             control.writeAndFlush(Frame.of(MessageType.READY));
-            control.eventLoop().scheduleAtFixedRate(new Heartbeat(), HEARTBEAT_MILLIS, HEARTBEAT_MILLIS,
-                    TimeUnit.MILLISECONDS);
+            control.eventLoop().scheduleAtFixedRate(new Heartbeat(), Heartbeats.INTERVAL.toMillis(),
+                    Heartbeats.INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
             log.info("worker {} up in {} ms serving {}, {} event loop thread(s)", options.id(),
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos), loaded.name(), options.threads());
         } catch (Exception | LinkageError e) {
@@ -149,7 +150,7 @@ final class Worker implements ServerState, AppContext {
             if (group != null) {
                 group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             }
-            return WorkerMain.EXIT_BOOT_FAILED;
+            return ExitCodes.FAILURE;
         }
         int code = exit.join();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(2, TimeUnit.SECONDS);
@@ -309,7 +310,7 @@ final class Worker implements ServerState, AppContext {
 
     /** How an exit before the connections are done is reported: were requests cut? */
     private int exitCode() {
-        return inFlight.sum() > 0 ? WorkerMain.EXIT_REQUESTS_CUT : 0;
+        return inFlight.sum() > 0 ? ExitCodes.FORCED_STOP : ExitCodes.OK;
     }
 
     private void connectionClosed() {
@@ -336,7 +337,7 @@ final class Worker implements ServerState, AppContext {
 
     /** Sends STATS from the control loop; how late it runs is the loop's lag. At DEBUG, an account every 1 s. */
     private final class Heartbeat implements Runnable {
-        private long expected = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(HEARTBEAT_MILLIS);
+        private long expected = System.nanoTime() + Heartbeats.INTERVAL.toNanos();
         private int beats;
         private String lastAccount = "";
 
@@ -344,7 +345,7 @@ final class Worker implements ServerState, AppContext {
         public void run() {
             long now = System.nanoTime();
             long lagMicros = Math.max(0, TimeUnit.NANOSECONDS.toMicros(now - expected));
-            expected = now + TimeUnit.MILLISECONDS.toNanos(HEARTBEAT_MILLIS);
+            expected = now + Heartbeats.INTERVAL.toNanos();
             if (log.isDebugEnabled() && ++beats % 2 == 0) {
                 String account = receiver.totals() + "; " + connections.size() + " open, " + requests.sum()
                         + " request(s) served, " + inFlight.sum() + " in flight";

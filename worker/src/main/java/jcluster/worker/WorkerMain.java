@@ -1,22 +1,13 @@
 package jcluster.worker;
 
+import jcluster.common.ExitCodes;
 import jcluster.common.Logging;
 import jcluster.common.WorkerOptions;
 
 import java.util.HexFormat;
 
-/** Entry point of a worker process. Started by the master, never by hand. */
+/** Entry point of a worker process. Started by the master, never by hand; its exit codes are {@link ExitCodes}. */
 public final class WorkerMain {
-    /** The master and this jar disagree on the worker's command line. */
-    public static final int EXIT_BAD_ARGUMENTS = 2;
-    /** The worker could not reach the master or start its event loop. */
-    public static final int EXIT_BOOT_FAILED = 3;
-    /** The app could not be loaded or started (bad jar, class, constructor, static directory): never respawned. */
-    public static final int EXIT_APP_LOAD_FAILED = 4;
-    /** The worker stopped (STOP, or its own drain deadline) with requests in flight: they were cut. */
-    public static final int EXIT_REQUESTS_CUT = 5;
-    /** How the worker's log line explaining {@link #EXIT_APP_LOAD_FAILED} begins; the master quotes the rest. */
-    public static final String APP_LOAD_FAILED = "app failed to load: ";
 
     private WorkerMain() {
     }
@@ -40,7 +31,7 @@ public final class WorkerMain {
             secret = HexFormat.of().parseHex(hex);
         } catch (IllegalArgumentException e) {
             System.err.println("worker: " + e.getMessage() + " (workers are started by the master, not by hand)");
-            System.exit(EXIT_BAD_ARGUMENTS);
+            System.exit(ExitCodes.USAGE);
             return;
         }
         Logging.init("worker-" + options.id());

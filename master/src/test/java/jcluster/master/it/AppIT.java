@@ -139,7 +139,7 @@ class AppIT {
             assertEquals(4, c.awaitExit(Duration.ofSeconds(30)));
             String log = c.logText();
             assertFalse(log.contains("ready: "), "never served: " + log);
-            assertEquals(1, log.lines().filter(l -> l.contains("Master: cannot load the app: ")).count(), log);
+            assertEquals(1, log.lines().filter(l -> l.contains("[master pid=") && l.contains("cannot load the app: ")).count(), log);
             assertTrue(log.contains("Provider com.example.Gone not found"), log);
             assertFalse(log.contains("\tat "), "no stack trace: " + log);
             assertFalse(log.contains("respawning"), log);

@@ -168,7 +168,7 @@ class LifecycleIT {
             assertEquals(3, c.awaitExit(Duration.ofSeconds(60)));
             String log = c.logText();
             assertTrue(log.contains("5 unstable worker deaths in a row"), log);
-            assertTrue(log.contains("exited with code 3; respawning in"), "the action, then the worker's words: " + log);
+            assertTrue(log.contains("exited with code 1; respawning in"), "the action, then the worker's words: " + log);
             assertTrue(log.lines().anyMatch(l -> l.contains("[master pid=") && l.contains("worker 5 output: ")
                     && l.contains("could not start: java.lang.UnsatisfiedLinkError")), "each line tagged: " + log);
             assertFalse(log.contains("\tat "), "no stack trace: " + log);
@@ -246,7 +246,7 @@ class LifecycleIT {
                 }
             }
             java.util.regex.Pattern account = java.util.regex.Pattern.compile(
-                    "Master: last \\d+ ms: (\\d+) accepted, (\\d+) handed off \\(worker \\d+: \\d+, worker \\d+: \\d+\\)");
+                    "last \\d+ ms: (\\d+) accepted, (\\d+) handed off \\(worker \\d+: \\d+, worker \\d+: \\d+\\)");
             Cluster.await(() -> c.logText().lines().map(account::matcher).filter(java.util.regex.Matcher::find)
                     .mapToLong(m -> Long.parseLong(m.group(1))).sum() == 300, Duration.ofSeconds(5),
                     () -> "the accounts do not add up to 300 connections:\n" + c.logText());

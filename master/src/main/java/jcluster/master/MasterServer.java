@@ -1,0 +1,125 @@
+package jcluster.master;
+
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import jcluster.common.ExitCodes;
+import jcluster.common.Signals;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What the master runs on, opened in order and closed by one {@link #close} whatever the way out: a start-up that
+ * fails half-way, the arbiter's end, or the JVM exiting another way (the shutdown hook). Opens the pid file's check,
+ * the listener (first, so a port in use is the first error), the runtime directory, the handoff and control
+ * sockets, the admin port and the worker launcher, then hands them to the {@link Master} on its event loop.
+ */
+final class MasterServer {
+    private static final Logger log = LoggerFactory.getLogger(MasterServer.class);
+
+    private final MasterOptions options;
+    private EventLoopGroup group;
+    private PidFile pidFile;
+    private Acceptor acceptor;
+    private RuntimeDir runtimeDir;
+    private HandoffServer handoff;
+    private ControlServer control;
+    private AdminServer admin;
+    private WorkerLauncher launcher;
+    private boolean closed;
+
+    MasterServer(MasterOptions options) {
+        this.options = options;
+    }
+
+    /** Runs the master to its end; the exit code. */
+    int run() {
+        group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("master-loop"), EpollIoHandler.newFactory());
+        EventLoop loop = group.next();
+        Master master;
+        try {
+            pidFile = options.pidFile == null ? null : PidFile.check(options.pidFile);
+            Clock clock = Clock.of(loop);
+            Handoffs handoffs = Handoffs.of(options, clock, id -> runtimeDir.claimsFile(id));
+            acceptor = Acceptor.bind(loop, options.host, options.port, options.backlog, handoffs);
+            Path dir = options.runtimeDir != null ? options.runtimeDir : RuntimeDir.defaultFor(options.port);
+            runtimeDir = RuntimeDir.prepare(dir);
+            launcher = new WorkerLauncher(options, runtimeDir);
+            master = new Master(options, clock, launcher, handoffs,
+                    () -> AppCheck.problem(options.appJar, options.appClass));
+            handoff = HandoffServer.bind(loop, runtimeDir.handoffSocket(), master);
+            control = ControlServer.bind(loop, runtimeDir.controlSocket(), new ControlAnswers(master)::answer);
+            if (options.adminPort != 0) {
+                admin = AdminServer.bind(loop, options.adminHost, options.adminPort, master::status);
+            }
+            if (pidFile != null) {
+                pidFile.write();
+            }
+        } catch (StartupException e) {
+            close();
+            throw e;
+        }
+        // Everything runs on this one thread: if it ever ends before the master is done (an Error, a jar
+        // overwritten in place under the running JVM), exit non-zero so a supervisor restarts the server, instead
+        // of lingering with the port and no arbiter. The shutdown hook still kills the workers.
+        loop.terminationFuture().addListener(f -> {
+            if (master.exit().complete(ExitCodes.FAILURE)) {
+                System.err.println("master: the event loop thread ended unexpectedly (" + f.cause() + "); exiting");
+            }
+        });
+        Runtime.getRuntime().addShutdownHook(new Thread(this::afterExit, "master-exit"));
+        Signals.install(loop, master::onSignal);
+        loop.execute(() -> master.start(acceptor, runtimeDir.path()));
+        int code = master.exit().join();
+        close();
+        log.info("exiting with code {}", code);
+        return code;
+    }
+
+    /**
+     * Closes everything this server opened, once, in the reverse order: from any thread (the loop's tasks are
+     * posted to it, and skipped if it is gone), each step on its own so one failing leaves none of the others open.
+     */
+    synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        quietly(launcher, () -> launcher.close());
+        quietly(admin, () -> admin.close());
+        quietly(control, () -> control.close());
+        quietly(handoff, () -> handoff.close());
+        quietly(acceptor, () -> acceptor.close());
+        quietly(runtimeDir, () -> runtimeDir.remove());
+        quietly(pidFile, () -> pidFile.remove());
+        quietly(group, () -> group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS)
+                .awaitUninterruptibly(2, TimeUnit.SECONDS));
+    }
+
+    /** Closes one part if it was opened; a failure is logged and the next part still closed. */
+    private static void quietly(Object part, Runnable close) {
+        if (part == null) {
+            return;
+        }
+        try {
+            close.run();
+        } catch (RuntimeException e) {
+            log.warn("while closing: {}", e.toString());
+        }
+    }
+
+    /**
+     * The shutdown hook: the JVM exits, orderly (then this finds nothing left) or another way (an unexpected
+     * signal, the event loop gone). No worker and no file outlives the master. The workers are found from the
+     * operating system's table of this process's children, which needs nothing from the loop's thread.
+     */
+    private void afterExit() {
+        ProcessHandle.current().children().forEach(ProcessHandle::destroyForcibly);
+        close();
+    }
+}
