@@ -18,7 +18,7 @@ public final class WorkerMain {
     public static void main(String[] args) {
         if (args.length == 1 && args[0].equals(TRAIN)) {
             Logging.init("worker-training");
-            System.exit(Worker.train());
+            System.exit(TrainingRun.run());
         }
         WorkerOptions options;
         byte[] secret;

@@ -1,0 +1,129 @@
+package jcluster.worker;
+
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
+import jcluster.common.ExitCodes;
+import jcluster.worker.http.HttpInitializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * How the worker leaves, on the control socket's loop; every way in goes through {@link #drain}, once.
+ * <ul>
+ *   <li>SERVING → DRAINING: DRAIN from the master; SIGTERM or SIGINT (after LEAVING to the master); the master gone
+ *   (EOF on a socket). Idle connections close now, busy ones after their response; connections handed over
+ *   meanwhile are still served.</li>
+ *   <li>DRAINING → DRAINED: the last connection closed; BYE goes to the master, then the exit (0).</li>
+ *   <li>any → STOPPED: STOP from the master, or the shutdown timeout passed while draining: exit at once,
+ *   {@link ExitCodes#FORCED_STOP} if requests were still in flight, so the master knows a stop dropped work.</li>
+ * </ul>
+ */
+final class Drain implements MasterLink.Orders {
+    private static final Logger log = LoggerFactory.getLogger(Drain.class);
+
+    enum State { SERVING, DRAINING, DRAINED, STOPPED }
+
+    private final Set<Channel> connections;
+    private final LongSupplier inFlight;
+    private final long timeoutMillis;
+    /** The worker's exit code, once it leaves. */
+    private final CompletableFuture<Integer> exit = new CompletableFuture<>();
+    private volatile State state = State.SERVING;
+    private EventLoop loop;
+    private MasterLink link;
+
+    /** @param timeoutMillis how long a drain may take before the worker exits anyway */
+    Drain(Set<Channel> connections, LongSupplier inFlight, long timeoutMillis) {
+        this.connections = connections;
+        this.inFlight = inFlight;
+        this.timeoutMillis = timeoutMillis;
+    }
+
+    /** The link BYE goes on; its loop is where this runs. */
+    void linkedTo(MasterLink link) {
+        this.link = link;
+        this.loop = link.loop();
+    }
+
+    State state() {
+        return state;
+    }
+
+    /** True from the drain on: responses say {@code Connection: close}. Read on any thread. */
+    boolean draining() {
+        return state != State.SERVING;
+    }
+
+    CompletableFuture<Integer> exit() {
+        return exit;
+    }
+
+    @Override
+    public void drain(String why) {
+        if (state != State.SERVING) {
+            return;
+        }
+        if (link == null) {
+            // the master went while this worker was still connecting: it served nothing
+            log.info("master gone before this worker was up ({}); exiting", why);
+            leave(State.STOPPED, ExitCodes.OK);
+            return;
+        }
+        state = State.DRAINING;
+        log.info("draining: {}; {} connection(s) open", why, connections.size());
+        for (Channel ch : connections) {
+            ch.eventLoop().execute(() -> HttpInitializer.closeWhenIdle(ch));
+        }
+        loop.schedule(() -> {
+            if (state == State.DRAINING) {
+                log.warn("shutdown timeout ({} ms) passed with {} connection(s) open, {} request(s) in flight; "
+                        + "exiting", timeoutMillis, connections.size(), inFlight.getAsLong());
+                leave(State.STOPPED, cutCode());
+            }
+        }, timeoutMillis, TimeUnit.MILLISECONDS);
+        exitIfDrained();
+    }
+
+    @Override
+    public void stop() {
+        log.info("stopping at the master's request, {} connection(s) open, {} request(s) in flight",
+                connections.size(), inFlight.getAsLong());
+        leave(State.STOPPED, cutCode());
+    }
+
+    /** A client connection closed, on its own loop. */
+    void connectionClosed() {
+        if (state == State.DRAINING) {
+            loop.execute(() -> {
+                log.debug("draining: {} connection(s) left, {} request(s) in flight", connections.size(),
+                        inFlight.getAsLong());
+                exitIfDrained();
+            });
+        }
+    }
+
+    private void exitIfDrained() {
+        if (state == State.DRAINING && connections.isEmpty()) {
+            log.info("drained; exiting");
+            state = State.DRAINED;
+            link.bye(() -> exit.complete(ExitCodes.OK));
+        }
+    }
+
+    private void leave(State to, int code) {
+        if (!exit.isDone()) {
+            state = to;
+            exit.complete(code);
+        }
+    }
+
+    /** How an exit before the connections are done is reported: were requests cut? */
+    private int cutCode() {
+        return inFlight.getAsLong() > 0 ? ExitCodes.FORCED_STOP : ExitCodes.OK;
+    }
+}
