@@ -53,7 +53,7 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
     private final long startedNanos;
     /** What the workers serve, as status names it: the app jar, the --app class, or the built-in app. */
     private final String appName;
-    private Listener listener;
+    private final Listener listener;
     private State state = State.RUNNING;
     private int exitCode = ExitCodes.OK;
     private int desired;
@@ -65,8 +65,10 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
      * @param handoffs where the listener sends accepted connections
      * @param appProblem why the app on disk cannot be loaded now, or null: asked before each reload
      */
-    Master(MasterOptions options, Clock clock, Launcher launcher, Handoffs handoffs, Supplier<String> appProblem) {
+    Master(MasterOptions options, Clock clock, Launcher launcher, Listener listener, Handoffs handoffs,
+           Supplier<String> appProblem) {
         this.options = options;
+        this.listener = listener;
         this.clock = clock;
         this.launcher = launcher;
         this.startedNanos = clock.nanoTime();
@@ -84,8 +86,7 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
     }
 
     /** Starts the workers and the periodic check; on the loop. Completes {@link #exit} once done. */
-    void start(Listener listener, Path runtimeDir) {
-        this.listener = listener;
+    void start(Path runtimeDir) {
         handoffs.takeFrom(listener);
         clock.every(this::check, CHECK_INTERVAL);
         manageWorkers();

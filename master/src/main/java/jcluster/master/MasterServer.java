@@ -50,7 +50,7 @@ final class MasterServer {
             Path dir = options.runtimeDir != null ? options.runtimeDir : RuntimeDir.defaultFor(options.port);
             runtimeDir = RuntimeDir.prepare(dir);
             launcher = new WorkerLauncher(options, runtimeDir);
-            master = new Master(options, clock, launcher, handoffs,
+            master = new Master(options, clock, launcher, acceptor, handoffs,
                     () -> AppCheck.problem(options.appJar, options.appClass));
             handoff = HandoffServer.bind(loop, runtimeDir.handoffSocket(), master);
             control = ControlServer.bind(loop, runtimeDir.controlSocket(), new ControlAnswers(master)::answer);
@@ -74,7 +74,7 @@ final class MasterServer {
         });
         Runtime.getRuntime().addShutdownHook(new Thread(this::afterExit, "master-exit"));
         Signals.install(loop, master::onSignal);
-        loop.execute(() -> master.start(acceptor, runtimeDir.path()));
+        loop.execute(() -> master.start(runtimeDir.path()));
         int code = master.exit().join();
         close();
         log.info("exiting with code {}", code);

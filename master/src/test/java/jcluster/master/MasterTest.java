@@ -64,9 +64,9 @@ class MasterTest {
     private Master start(java.util.function.Supplier<String> appProblem, String... flags) {
         MasterOptions options = new MasterOptions();
         new CommandLine(options).parseArgs(flags);
-        master = new Master(options, clock, launcher, Handoffs.of(options, clock, id -> null),
+        master = new Master(options, clock, launcher, listener, Handoffs.of(options, clock, id -> null),
                 appProblem != null ? appProblem : () -> null);
-        master.start(listener, java.nio.file.Path.of("/run/test"));
+        master.start(java.nio.file.Path.of("/run/test"));
         clock.runPending();
         return master;
     }
@@ -105,6 +105,18 @@ class MasterTest {
     private void exit(int id, int code) {
         launcher.byId.get(id).exit(code);
         clock.runPending();
+    }
+
+    /** The control socket and the admin port answer from the moment they are bound, before the loop starts. */
+    @Test
+    void statusAnswersBeforeTheMasterStarts() {
+        MasterOptions options = new MasterOptions();
+        new CommandLine(options).parseArgs("--workers=3");
+        Master m = new Master(options, clock, launcher, listener, Handoffs.of(options, clock, id -> null), () -> null);
+        Status s = m.status();
+        assertEquals(3, s.desired());
+        assertEquals(List.of(), s.workers());
+        assertEquals("127.0.0.1:8080", s.address());
     }
 
     @Test
