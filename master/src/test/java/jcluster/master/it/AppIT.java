@@ -82,7 +82,7 @@ class AppIT {
                 withVersion(Cluster.EXAMPLE_JAR, next, "2");
                 Files.move(next, jar, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 c.signal("HUP");
-                c.awaitLog("reload complete", Duration.ofSeconds(40));
+                c.awaitReloadComplete(2, Duration.ofSeconds(40));
                 load.awaitProgress(300);
                 load.stop();
                 assertEquals(List.of(), load.failures, "failed requests during the deploy");
@@ -158,7 +158,8 @@ class AppIT {
             List<Long> pids = c.workerPids();
             Files.writeString(jar, "truncated upload");
             c.signal("HUP");
-            c.awaitLog("reload refused", Duration.ofSeconds(10));
+            c.awaitStatus(s -> String.valueOf(Cluster.text(s, "lastReload")).startsWith("refused: "),
+                    Duration.ofSeconds(10), "the reload was not refused");
             assertEquals(pids, c.workerPids());
             assertEquals(200, Http.get(c.port, "/").status());
         } finally {
@@ -169,15 +170,9 @@ class AppIT {
     @Test
     void offloadedComputeLeavesTheEventLoopFreeForOtherRequests() throws Exception {
         try (Cluster c = Cluster.start("--workers=1")) {
-            CompletableFuture<Http.Response> compute = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return Http.get(c.port, "/compute?ms=3000&offload=1");
-                } catch (IOException e) {
-                    throw new RuntimeException(e);
-                }
-            });
-            // the only worker is computing: its loop still answers
-            Thread.sleep(200);
+            CompletableFuture<Http.Response> compute = Http.getAsync(c.port, "/compute?ms=3000&offload=1");
+            // the only worker is computing (its heartbeat says so): its loop still answers
+            c.awaitInFlight(1);
             for (int i = 0; i < 5; i++) {
                 assertEquals("Hello, world!\n", Http.get(c.port, "/").text());
             }
@@ -193,14 +188,8 @@ class AppIT {
         try (Cluster c = Cluster.start("--workers=1", "--blocking-threads=1", "--blocking-queue=1")) {
             List<CompletableFuture<Http.Response>> busy = new java.util.ArrayList<>();
             for (int i = 0; i < 2; i++) {
-                busy.add(CompletableFuture.supplyAsync(() -> {
-                    try {
-                        return Http.get(c.port, "/compute?ms=2000&offload=1");
-                    } catch (IOException e) {
-                        throw new RuntimeException(e);
-                    }
-                }));
-                Thread.sleep(300);
+                busy.add(Http.getAsync(c.port, "/compute?ms=2000&offload=1"));
+                c.awaitInFlight(i + 1);
             }
             Http.Response full = Http.get(c.port, "/compute?ms=10&offload=1");
             assertEquals(503, full.status());

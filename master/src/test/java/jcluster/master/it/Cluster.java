@@ -56,10 +56,17 @@ final class Cluster implements AutoCloseable {
         return awaitReady(launch(flags));
     }
 
-    /** Waits until the master logs "ready"; if it does not, stops it and fails. */
+    /** Waits until the master's status lists as many READY workers as it wants; if not, stops it and fails. */
     private static Cluster awaitReady(Cluster c) {
         try {
-            c.awaitLog("ready: ", READY_TIMEOUT);
+            await(() -> {
+                if (!c.process.isAlive()) {
+                    fail("the master exited with code " + c.process.exitValue() + ":\n" + c.logText());
+                }
+                String s = c.statusIfUp();
+                return s != null && pidsIn(s, "READY").size() == field(s, "desired")
+                        && states(s).stream().allMatch("READY"::equals);
+            }, READY_TIMEOUT, () -> "not ready: " + c.statusIfUp() + "\nlog:\n" + c.logText());
             c.workerPids();
         } catch (AssertionError | RuntimeException e) {
             c.close();
@@ -172,6 +179,15 @@ final class Cluster implements AutoCloseable {
         }
     }
 
+    /** The status document, or null while the master's control socket is not up yet. */
+    String statusIfUp() {
+        try {
+            return status();
+        } catch (java.io.UncheckedIOException e) {
+            return null;
+        }
+    }
+
     /** The master's {@code status --json} document, asked on its control socket as the CLI does. */
     String status() {
         try (java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open(
@@ -196,6 +212,86 @@ final class Cluster implements AutoCloseable {
             throw new IllegalStateException("no " + name + " in " + json);
         }
         return Long.parseLong(m.group(1));
+    }
+
+    /** A socket listening on a TCP port, from {@code /proc/net/tcp}: its address as the kernel writes it, in hex. */
+    record TcpListener(String address, String inode) {
+    }
+
+    /** The sockets in LISTEN state on this port, IPv4 and IPv6. */
+    static List<TcpListener> tcpListeners(int port) throws IOException {
+        List<TcpListener> found = new ArrayList<>();
+        String hexPort = String.format(":%04X", port);
+        for (String table : new String[] {"/proc/net/tcp", "/proc/net/tcp6"}) {
+            for (String line : Files.readAllLines(Path.of(table))) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length > 9 && f[1].endsWith(hexPort) && f[3].equals("0A")) {
+                    found.add(new TcpListener(f[1].substring(0, f[1].indexOf(':')), f[9]));
+                }
+            }
+        }
+        return found;
+    }
+
+    /** A string from the top level of the status document, like "lastReload"; null when it is null. */
+    static String text(String json, String name) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"" + name + "\":(null|\"((?:[^\"\\\\]|\\\\.)*)\")")
+                .matcher(json);
+        if (!m.find()) {
+            throw new IllegalStateException("no " + name + " in " + json);
+        }
+        return m.group(2);
+    }
+
+    /** A true or false from the top level of the status document, like "reloading". */
+    static boolean flag(String json, String name) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"" + name + "\":(true|false)").matcher(json);
+        if (!m.find()) {
+            throw new IllegalStateException("no " + name + " in " + json);
+        }
+        return Boolean.parseBoolean(m.group(1));
+    }
+
+    /** The states of the workers the status lists, in its order. */
+    static List<String> states(String json) {
+        List<String> states = new ArrayList<>();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"state\":\"([A-Z_]+)\"").matcher(json);
+        while (m.find()) {
+            states.add(m.group(1));
+        }
+        return states;
+    }
+
+    /** Waits until the status document satisfies {@code condition}, and returns it. */
+    String awaitStatus(java.util.function.Predicate<String> condition, Duration timeout, String what) {
+        String[] last = {""};
+        await(() -> condition.test(last[0] = status()), timeout,
+                () -> what + "; status: " + last[0] + "\nlog:\n" + logText());
+        return last[0];
+    }
+
+    /** Requests in flight on all workers, as their last heartbeats counted them. */
+    static long inFlight(String json) {
+        long n = 0;
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"inFlight\":(\\d+)").matcher(json);
+        while (m.find()) {
+            n += Long.parseLong(m.group(1));
+        }
+        return n;
+    }
+
+    /**
+     * Waits until the workers' heartbeats count {@code n} requests in flight. Only for requests that leave the event
+     * loop free (offloaded to the blocking pool): a loop busy with its request sends no heartbeat.
+     */
+    void awaitInFlight(int n) {
+        awaitStatus(s -> inFlight(s) == n, Duration.ofSeconds(5), n + " request(s) not in flight");
+    }
+
+    /** Waits until a reload to {@code generation} is complete, as status says. */
+    void awaitReloadComplete(int generation, Duration timeout) {
+        awaitStatus(s -> ("generation " + generation + " complete").equals(text(s, "lastReload")), timeout,
+                "reload to generation " + generation + " not complete");
     }
 
     /** The pids of the workers the status lists in this state (READY, DRAINING...). */

@@ -68,37 +68,69 @@ class ControlIT {
         }
     }
 
-    @Test
-    void reloadScaleDumpAndStop() throws Exception {
+    /** A master found by its pid file, as the CLI's --pid-file does; the file is removed with the test. */
+    private interface ByPidFile {
+        void run(Cluster c, String by) throws Exception;
+    }
+
+    private static void withPidFile(String flags, ByPidFile test) throws Exception {
         Path pidFile = TestFiles.file("jcluster", ".pid");
         Files.delete(pidFile);
-        try (Cluster c = Cluster.start("--workers=1", "--pid-file=" + pidFile)) {
+        try (Cluster c = Cluster.start(flags, "--pid-file=" + pidFile)) {
             assertEquals(Long.toString(c.pid()), Files.readString(pidFile).trim());
-            String by = "--pid-file=" + pidFile;
-            List<Long> before = c.workerPids();
-
-            CliIT.Result reload = cli("reload", by);
-            assertEquals(0, reload.code(), reload.err());
-            c.awaitLog("reload complete", Duration.ofSeconds(30));
-            Cluster.await(() -> c.workerPids().size() == 1 && !c.workerPids().equals(before),
-                    Duration.ofSeconds(10), () -> "not reloaded");
-
-            assertEquals(0, cli("scale", "3", by).code());
-            Cluster.await(() -> c.workerPids().size() == 3, Duration.ofSeconds(20), () -> "not scaled to 3");
-            CliIT.assertOneLineError(cli("scale", "0", by), 2, "between 1 and 1024");
-
-            String status = cli("status", by).out();
-            String id = status.lines().filter(l -> l.contains(" ready ")).findFirst().orElseThrow().split("\\s+")[0];
-            assertEquals(0, cli("dump", id, by).code());
-            c.awaitLog("Full thread dump", Duration.ofSeconds(5));
-            assertEquals(1, cli("dump", "999", by).code());
-
-            assertEquals(0, cli("stop", by).code());
-            assertEquals(0, c.awaitExit(Duration.ofSeconds(20)));
-            assertFalse(Files.exists(pidFile), "pid file removed at exit");
+            test.run(c, "--pid-file=" + pidFile);
         } finally {
             Files.deleteIfExists(pidFile);
         }
+    }
+
+    @Test
+    void reloadReplacesTheWorkers() throws Exception {
+        withPidFile("--workers=1", (c, by) -> {
+            List<Long> before = c.workerPids();
+            CliIT.Result reload = cli("reload", by);
+            assertEquals(0, reload.code(), reload.err());
+            assertEquals("reloading to generation 2", reload.out().strip());
+            c.awaitReloadComplete(2, Duration.ofSeconds(30));
+            Cluster.await(() -> c.workerPids().size() == 1 && !c.workerPids().equals(before),
+                    Duration.ofSeconds(10), () -> "not reloaded");
+        });
+    }
+
+    @Test
+    void scaleSetsTheWorkerCountAndRefusesZero() throws Exception {
+        withPidFile("--workers=1", (c, by) -> {
+            assertEquals(0, cli("scale", "3", by).code());
+            c.awaitReadyWorkers(3, Duration.ofSeconds(20));
+            assertEquals(3, Cluster.field(c.status(), "desired"));
+            CliIT.assertOneLineError(cli("scale", "0", by), 2, "between 1 and 1024");
+            assertEquals(3, Cluster.field(c.status(), "desired"));
+        });
+    }
+
+    @Test
+    void dumpWritesAWorkersThreadDumpToTheLog() throws Exception {
+        withPidFile("--workers=1", (c, by) -> {
+            String status = cli("status", by).out();
+            String id = status.lines().filter(l -> l.contains(" ready ")).findFirst().orElseThrow().split("\\s+")[0];
+            assertEquals(0, cli("dump", id, by).code());
+            // the dump itself is what the user asked for, and it goes to the log
+            c.awaitLog("Full thread dump", Duration.ofSeconds(5));
+            CliIT.Result none = cli("dump", "999", by);
+            assertEquals(1, none.code());
+            assertTrue(none.err().contains("no live worker 999"), none.err());
+        });
+    }
+
+    @Test
+    void stopExitsZeroAndRemovesThePidFile() throws Exception {
+        Path[] pidFile = new Path[1];
+        withPidFile("--workers=1", (c, by) -> {
+            pidFile[0] = Path.of(by.substring("--pid-file=".length()));
+            assertEquals(0, cli("stop", by).code());
+            assertEquals(0, c.awaitExit(Duration.ofSeconds(20)));
+            assertFalse(Files.exists(pidFile[0]), "pid file removed at exit");
+        });
     }
 
     /** The answer and exit code of reload say what happened: started, with its generation, or refused, and why. */

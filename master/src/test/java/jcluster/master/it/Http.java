@@ -55,6 +55,17 @@ final class Http implements AutoCloseable {
         }
     }
 
+    /** GET on a new connection, on another thread: for a request that takes a while. */
+    static java.util.concurrent.CompletableFuture<Response> getAsync(int port, String path) {
+        return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return get(port, path);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+    }
+
     Response get(String path) throws IOException {
         send("GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
         return read(false);

@@ -21,8 +21,8 @@ class LifecycleIT {
         try (Cluster c = Cluster.start("--workers=2")) {
             List<Long> workers = c.workerPids();
             try (Http h = new Http(c.port)) {
-                h.send("GET /compute?ms=2000 HTTP/1.1\r\nHost: x\r\n\r\n");
-                Thread.sleep(500);
+                h.send("GET /compute?ms=2000&offload=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+                c.awaitInFlight(1);
                 c.signal("TERM");
                 Http.Response r = h.read(false);
                 assertEquals(200, r.status());
@@ -53,11 +53,11 @@ class LifecycleIT {
     void aSecondSigtermStopsWithoutWaitingForInFlightRequests() throws Exception {
         try (Cluster c = Cluster.start("--workers=1"); Http h = new Http(c.port)) {
             c.expectErrors();
-            h.send("GET /compute?ms=8000 HTTP/1.1\r\nHost: x\r\n\r\n");
-            Thread.sleep(300);
+            h.send("GET /compute?ms=8000&offload=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+            c.awaitInFlight(1);
             long start = System.nanoTime();
             c.signal("TERM");
-            c.awaitLog("shutting down", Duration.ofSeconds(5));
+            c.awaitStatus(s -> Cluster.flag(s, "draining"), Duration.ofSeconds(5), "not shutting down");
             c.signal("TERM");
             assertEquals(5, c.awaitExit(Duration.ofSeconds(5)), "a stop that cut a request is not a clean one");
             long ms = (System.nanoTime() - start) / 1_000_000;
@@ -71,8 +71,7 @@ class LifecycleIT {
         try (Cluster c = Cluster.start("--workers=1", "--shutdown-timeout=1s"); Http h = new Http(c.port)) {
             c.expectErrors();
             h.send("GET /compute?ms=6000&offload=1 HTTP/1.1\r\nHost: x\r\n\r\n");
-            Cluster.await(() -> Cluster.field(c.status(), "inFlight") == 1, Duration.ofSeconds(5),
-                    () -> "the request is not in flight: " + c.status());
+            c.awaitInFlight(1);
             c.signal("TERM");
             assertEquals(5, c.awaitExit(Duration.ofSeconds(10)));
             assertTrue(h.closedByServer(), "the request was cut");
@@ -91,8 +90,8 @@ class LifecycleIT {
                 List<Long> before = c.awaitReadyWorkers(2, Duration.ofSeconds(20));
                 try (Http h = new Http(c.port)) {
                     long victim = h.get("/worker").pid();
-                    h.send("GET /compute?ms=500 HTTP/1.1\r\nHost: x\r\n\r\n");
-                    Thread.sleep(100);
+                    h.send("GET /compute?ms=1500&offload=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+                    c.awaitInFlight(1);
                     Cluster.kill("TERM", victim);
                     Http.Response r = h.read(false);
                     assertEquals(200, r.status(), "the request in flight finishes");
