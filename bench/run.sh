@@ -34,7 +34,7 @@ need wrk nginx curl
 command -v node >/dev/null || { echo "node is not on the PATH: install Node.js 18 or later" >&2; exit 1; }
 [ -f "$JAR" ] || mvn -B -q package -DskipTests
 # the baseline JVM gets the flags (and the environment) the master gives its workers by default
-JVM_OPTS=${JVM_OPTS:-$(java -cp "$JAR" jcluster.master.WorkerJvm)}
+JVM_OPTS=${JVM_OPTS:-$(java -cp "$JAR" jcluster.master.supervisor.WorkerJvm)}
 
 
 tmp=$(mktemp -d)

@@ -10,7 +10,7 @@ import java.util.concurrent.TimeUnit;
  * The arbiter's time and timers. In the server, the master's event loop ({@link #of}): every task runs on its one
  * thread. In a unit test, a clock the test winds by hand, so every timeout is tested without waiting for it.
  */
-interface Clock extends Executor {
+public interface Clock extends Executor {
     /** Monotonic time, as {@link System#nanoTime}. */
     long nanoTime();
 

@@ -2,13 +2,17 @@ package jcluster.master;
 
 import jcluster.common.ExitCodes;
 import jcluster.common.Logging;
+import jcluster.master.handoff.Dispatcher;
+import jcluster.master.ops.ControlCommands;
+import jcluster.master.ops.Sched;
+import jcluster.master.supervisor.WorkerJvm;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 import java.io.PrintWriter;
 import java.net.InetAddress;

@@ -5,6 +5,18 @@ import jcluster.common.ExitCodes;
 import jcluster.common.Frame;
 import jcluster.common.MessageType;
 import jcluster.common.Signals;
+import jcluster.master.handoff.HandoffServer;
+import jcluster.master.handoff.Handoffs;
+import jcluster.master.handoff.Listener;
+import jcluster.master.ops.ControlAnswers;
+import jcluster.master.ops.Status;
+import jcluster.master.supervisor.Launcher;
+import jcluster.master.supervisor.RollingReload;
+import jcluster.master.supervisor.WorkerDeath;
+import jcluster.master.supervisor.WorkerPlanner;
+import jcluster.master.supervisor.WorkerProcess;
+import jcluster.master.supervisor.WorkerTable;
+import jcluster.master.supervisor.WorkerWatchdog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,8 +63,6 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
     private final WorkerWatchdog watchdog;
     private final CompletableFuture<Integer> exit = new CompletableFuture<>();
     private final long startedNanos;
-    /** What the workers serve, as status names it: the app jar, the --app class, or the built-in app. */
-    private final String appName;
     private final Listener listener;
     private State state = State.RUNNING;
     private int exitCode = ExitCodes.OK;
@@ -72,17 +82,11 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
         this.clock = clock;
         this.launcher = launcher;
         this.startedNanos = clock.nanoTime();
-        this.appName = options.appJar != null ? options.appJar.toAbsolutePath().toString()
-                : options.appClass != null ? options.appClass : "built-in";
         this.desired = options.workers;
         this.handoffs = handoffs;
         this.reload = new RollingReload(appProblem);
-        this.watchdog = new WorkerWatchdog(options.bootTimeout, options.workerTimeout, options.drainTimeout,
-                options.shutdownTimeout);
-        this.workers = new WorkerTable(clock, launcher, handoffs, this::exited,
-                new RestartPolicy(options.restartDelay, options.maxRestarts, options.minUptime),
-                new Recycler(options.maxRequests, options.maxRequestsJitter, options.maxMemory,
-                        options.maxHeapAfterGc));
+        this.watchdog = WorkerWatchdog.of(options);
+        this.workers = WorkerTable.of(options, clock, launcher, handoffs, this::exited);
     }
 
     /** Starts the workers and the periodic check; on the loop. Completes {@link #exit} once done. */
@@ -133,7 +137,7 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
     public Status status() {
         long now = clock.nanoTime();
         List<WorkerProcess> live = workers.live();
-        return new Status(ProcessHandle.current().pid(), Main.version(), (now - startedNanos) / 1_000_000, appName,
+        return new Status(ProcessHandle.current().pid(), Main.version(), (now - startedNanos) / 1_000_000, options.appName(),
                 listener.localAddress(), desired, reload.generation(), reload.reloading(), state != State.RUNNING,
                 handoffs.accepted(), handoffs.handedOff(), handoffs.redispatched(), workers.restartCount(), workers.recycled(),
                 watchdog.timeouts(), workers.requestsServed(),

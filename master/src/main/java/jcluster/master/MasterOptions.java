@@ -1,12 +1,14 @@
 package jcluster.master;
 
+import jcluster.master.ops.Sched;
+import jcluster.master.supervisor.WorkerJvm;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.time.Duration;
 
 /** The master's flags. Parsed by picocli; ranges checked by {@link Main#validate}. */
-final class MasterOptions {
+public final class MasterOptions {
     @Option(names = "--workers", paramLabel = "N", description = "Worker processes (default: CPUs = ${DEFAULT-VALUE}).")
     int workers = Runtime.getRuntime().availableProcessors();
 
@@ -29,28 +31,28 @@ final class MasterOptions {
     @Option(names = "--dispatch", paramLabel = "POLICY",
             description = "How a new connection's worker is chosen among those that can take one: "
                     + "round-robin or least-connections (default: ${DEFAULT-VALUE}).")
-    String dispatch = "round-robin";
+    public String dispatch = "round-robin";
 
     @Option(names = "--handoff-timeout", paramLabel = "DURATION", converter = Units.DurationConverter.class,
             description = "A connection a worker has not picked up this long after it was sent is taken back and "
                     + "given to another worker, and that worker gets no more until it catches up; 0: never "
                     + "(default: 50ms).")
-    Duration handoffTimeout = Duration.ofMillis(50);
+    public Duration handoffTimeout = Duration.ofMillis(50);
 
     @Option(names = "--max-requests-per-connection", paramLabel = "N",
             description = "After this many requests on a keep-alive connection, answer with Connection: close, so "
                     + "clients reconnect and spread over the workers again; 0: never (default: ${DEFAULT-VALUE}).")
-    long maxRequestsPerConnection;
+    public long maxRequestsPerConnection;
 
     @Option(names = "--max-connection-age", paramLabel = "DURATION", converter = Units.DurationConverter.class,
             description = "The same once a keep-alive connection is this old; 0: never (default: 0).")
-    Duration maxConnectionAge = Duration.ZERO;
+    public Duration maxConnectionAge = Duration.ZERO;
 
     @Option(names = "--slow-start", paramLabel = "DURATION", converter = Units.DurationConverter.class,
             description = "A new worker's share of new connections grows from a tenth to a full share over this "
                     + "long, so its cold JIT is not given a full share at once (least-connections); 0: off "
                     + "(default: 0).")
-    Duration slowStart = Duration.ZERO;
+    public Duration slowStart = Duration.ZERO;
 
     @Option(names = "--runtime-dir", paramLabel = "DIR",
             description = "Private directory (mode 0700) for the handoff socket (default: "
@@ -59,48 +61,48 @@ final class MasterOptions {
 
     @Option(names = "--worker-threads", paramLabel = "N",
             description = "Event loop threads per worker (default: ${DEFAULT-VALUE}).")
-    int workerThreads = 1;
+    public int workerThreads = 1;
 
     @Option(names = "--app-jar", paramLabel = "JAR",
             description = "Serve the app in this jar: its jcluster.app.Handler found through ServiceLoader, or the "
                     + "class --app names. Read again by every new worker, so a reload deploys a new jar.")
-    Path appJar;
+    public Path appJar;
 
     @Option(names = "--app", paramLabel = "CLASS",
             description = "The app's jcluster.app.Handler class (in --app-jar, or on the class path).")
-    String appClass;
+    public String appClass;
 
     @Option(names = "--static", paramLabel = "DIR",
             description = "Serve the files under DIR for GET and HEAD (sendfile, ETag, ranges); other requests go "
                     + "to the app.")
-    Path staticDir;
+    public Path staticDir;
 
     @Option(names = "--blocking-threads", paramLabel = "N",
             description = "Threads per worker for blocking work (handlers marked blocking, offloaded tasks) "
                     + "(default: ${DEFAULT-VALUE}).")
-    int blockingThreads = 16;
+    public int blockingThreads = 16;
 
     @Option(names = "--blocking-queue", paramLabel = "N",
             description = "Blocking tasks a worker queues when its threads are busy; past it requests get 503 with "
                     + "Retry-After (default: ${DEFAULT-VALUE}).")
-    int blockingQueue = 64;
+    public int blockingQueue = 64;
 
     @Option(names = "--max-body", paramLabel = "SIZE", converter = Units.SizeConverter.class,
             description = "Largest request body; larger gets 413 (default: 1m; suffixes k, m, g).")
-    long maxBody = 1 << 20;
+    public long maxBody = 1 << 20;
 
     @Option(names = "--keepalive-timeout", paramLabel = "DURATION", converter = Units.DurationConverter.class,
             description = "Close keep-alive connections idle this long (default: 5s; units ms, s, m).")
-    Duration keepAliveTimeout = Duration.ofSeconds(5);
+    public Duration keepAliveTimeout = Duration.ofSeconds(5);
 
     @Option(names = "--header-timeout", paramLabel = "DURATION", converter = Units.DurationConverter.class,
             description = "Answer 408 to a client this slow to send a request (default: 10s).")
-    Duration headerTimeout = Duration.ofSeconds(10);
+    public Duration headerTimeout = Duration.ofSeconds(10);
 
     @Option(names = "--shutdown-timeout", paramLabel = "DURATION", converter = Units.DurationConverter.class,
             description = "On SIGTERM/SIGINT, wait this long for in-flight requests before killing workers "
                     + "(default: 30s).")
-    Duration shutdownTimeout = Duration.ofSeconds(30);
+    public Duration shutdownTimeout = Duration.ofSeconds(30);
 
     @Option(names = "--drain-delay", paramLabel = "DURATION", converter = Units.DurationConverter.class,
             description = "On SIGTERM/SIGINT or stop, answer 503 on /readyz at once but keep accepting and serving "
@@ -110,50 +112,50 @@ final class MasterOptions {
     @Option(names = "--drain-timeout", paramLabel = "DURATION", converter = Units.DurationConverter.class,
             description = "A worker replaced by a reload or scale-down is killed if it has not finished its "
                     + "requests after this long (default: 30s).")
-    Duration drainTimeout = Duration.ofSeconds(30);
+    public Duration drainTimeout = Duration.ofSeconds(30);
 
     @Option(names = "--boot-timeout", paramLabel = "DURATION", converter = Units.DurationConverter.class,
             description = "A worker not READY after this long is killed; during a reload, the reload is aborted "
                     + "(default: 30s).")
-    Duration bootTimeout = Duration.ofSeconds(30);
+    public Duration bootTimeout = Duration.ofSeconds(30);
 
     @Option(names = "--worker-timeout", paramLabel = "DURATION", converter = Units.DurationConverter.class,
             description = "A worker whose event loop sends no heartbeat for this long gets SIGQUIT (thread dump) and "
                     + "is replaced (default: 30s).")
-    Duration workerTimeout = Duration.ofSeconds(30);
+    public Duration workerTimeout = Duration.ofSeconds(30);
 
     @Option(names = "--restart-delay", paramLabel = "DURATION", converter = Units.DurationConverter.class,
             description = "Delay before respawning a dead worker, doubled for each unstable death in a row, at most "
                     + "10s (default: 100ms).")
-    Duration restartDelay = Duration.ofMillis(100);
+    public Duration restartDelay = Duration.ofMillis(100);
 
     @Option(names = "--max-restarts", paramLabel = "N",
             description = "Unstable worker deaths in a row (died before READY or before --min-uptime) after which "
                     + "the master exits with code 3 (default: ${DEFAULT-VALUE}).")
-    int maxRestarts = 5;
+    public int maxRestarts = 5;
 
     @Option(names = "--min-uptime", paramLabel = "DURATION", converter = Units.DurationConverter.class,
             description = "A worker that dies younger than this counts as unstable (default: 1s).")
-    Duration minUptime = Duration.ofSeconds(1);
+    public Duration minUptime = Duration.ofSeconds(1);
 
     @Option(names = "--max-requests", paramLabel = "N",
             description = "Recycle a worker (replace it gracefully) after it served this many requests; 0: never "
                     + "(default: ${DEFAULT-VALUE}).")
-    long maxRequests;
+    public long maxRequests;
 
     @Option(names = "--max-requests-jitter", paramLabel = "N",
             description = "Add a random 0..N to each worker's --max-requests, so workers do not recycle together "
                     + "(default: ${DEFAULT-VALUE}).")
-    long maxRequestsJitter;
+    public long maxRequestsJitter;
 
     @Option(names = "--max-memory", paramLabel = "SIZE", converter = Units.SizeConverter.class,
             description = "Recycle a worker whose RSS exceeds this (k, m, g); 0: never (default: 0).")
-    long maxMemory;
+    public long maxMemory;
 
     @Option(names = "--max-heap-after-gc", paramLabel = "PERCENT",
             description = "Recycle a worker whose heap is this full right after a collection (1-100); 0: never "
                     + "(default: ${DEFAULT-VALUE}).")
-    int maxHeapAfterGc;
+    public int maxHeapAfterGc;
 
     @Option(names = "--admin-port", paramLabel = "PORT",
             description = "Serve /metrics (Prometheus), /status (JSON), /healthz and /readyz on this port; 0: off "
@@ -171,5 +173,10 @@ final class MasterOptions {
     @Option(names = "--worker-jvm-opts", paramLabel = "OPTS",
             description = "JVM options for workers, space-separated, replacing the defaults, which are:%n"
                     + "${sys:jcluster.help.jvmopts}")
-    String workerJvmOpts = WorkerJvm.defaultOptions();
+    public String workerJvmOpts = WorkerJvm.defaultOptions();
+
+    /** What the workers serve, as status names it: the app jar, the --app class, or the built-in app. */
+    public String appName() {
+        return appJar != null ? appJar.toAbsolutePath().toString() : appClass != null ? appClass : "built-in";
+    }
 }

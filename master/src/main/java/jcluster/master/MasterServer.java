@@ -7,6 +7,15 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import jcluster.common.ExitCodes;
 import jcluster.common.Signals;
+import jcluster.master.handoff.Acceptor;
+import jcluster.master.handoff.HandoffServer;
+import jcluster.master.handoff.Handoffs;
+import jcluster.master.ops.AdminServer;
+import jcluster.master.ops.ControlAnswers;
+import jcluster.master.ops.ControlServer;
+import jcluster.master.ops.PidFile;
+import jcluster.master.ops.RuntimeDir;
+import jcluster.master.supervisor.WorkerLauncher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -4,6 +4,9 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import jcluster.common.Frame;
 import jcluster.common.MessageType;
 import jcluster.common.WorkerStats;
+import jcluster.master.supervisor.Launcher;
+import jcluster.master.supervisor.OsProcess;
+import jcluster.master.supervisor.WorkerProcess;
 
 import java.io.IOException;
 import java.nio.file.Path;

@@ -2,6 +2,10 @@ package jcluster.master;
 
 import jcluster.common.ExitCodes;
 import jcluster.common.MessageType;
+import jcluster.master.handoff.Handoffs;
+import jcluster.master.handoff.Listener;
+import jcluster.master.ops.Status;
+import jcluster.master.supervisor.RollingReload;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 

@@ -1,0 +1,88 @@
+package jcluster.master.ops;
+
+import jcluster.master.supervisor.RollingReload;
+import jcluster.master.supervisor.WorkerProcess;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the master answers to each line of its control socket ({@link ControlServer} carries them): the first line
+ * of an answer is "ok…", "error: …" or "usage: …", which the CLI turns into its exit code. Runs on the master's loop.
+ */
+public final class ControlAnswers {
+    private static final Logger log = LoggerFactory.getLogger(ControlAnswers.class);
+    /** What the commands act on: the arbiter. */
+    public interface Operations {
+        Status status();
+
+        RollingReload.Outcome reload();
+
+        void scale(int n);
+
+        /** The live worker with this id, or null. */
+        WorkerProcess byId(int id);
+
+        /** A graceful stop, as SIGTERM; the answer says what it does. */
+        String stop();
+    }
+
+    private final Operations master;
+
+    public ControlAnswers(Operations master) {
+        this.master = master;
+    }
+
+    public String answer(String line) {
+        String[] words = line.split("\\s+");
+        switch (words[0]) {
+            // the pm2-style table
+            case "status" -> {
+                return "ok\n" + master.status().table();
+            }
+            // the same, for programs
+            case "status-json" -> {
+                return "ok\n" + master.status().json();
+            }
+            // rolling reload, as SIGHUP
+            case "reload" -> {
+                RollingReload.Outcome r = master.reload();
+                return (r.started() ? "ok: " : "error: ") + r.what();
+            }
+            // set the number of workers
+            case "scale" -> {
+                int n;
+                try {
+                    n = Integer.parseInt(words.length == 2 ? words[1] : "");
+                } catch (NumberFormatException e) {
+                    return "usage: scale takes a number of workers, like 'scale 4'";
+                }
+                if (n < 1 || n > ControlCommands.MAX_WORKERS) {
+                    return "usage: the number of workers must be between 1 and " + ControlCommands.MAX_WORKERS;
+                }
+                master.scale(n);
+                return "ok: scaling to " + n + " worker(s)";
+            }
+            // a thread dump of one worker, into the log
+            case "dump" -> {
+                if (words.length != 2 || !words[1].matches("\\d{1,9}")) {
+                    return "usage: dump takes a worker id, like 'dump 3'; see 'status' for ids";
+                }
+                WorkerProcess w = master.byId(Integer.parseInt(words[1]));
+                if (w == null) {
+                    return "error: no live worker " + words[1] + "; see 'status' for ids";
+                }
+                w.process.requestThreadDump();
+                log.info("thread dump of {} requested through the control socket", w);
+                return "ok: " + w + " writes a thread dump to the log";
+            }
+            // graceful stop, as SIGTERM
+            case "stop" -> {
+                return "ok: " + master.stop();
+            }
+            default -> {
+                return "usage: unknown command '" + words[0] + "'; commands: status, status-json, reload, scale N, "
+                        + "dump ID, stop";
+            }
+        }
+    }
+}

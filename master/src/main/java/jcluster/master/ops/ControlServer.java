@@ -1,0 +1,107 @@
+package jcluster.master.ops;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.EventLoop;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.handler.codec.LineBasedFrameDecoder;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.string.StringDecoder;
+import io.netty.handler.codec.string.StringEncoder;
+import io.netty.handler.timeout.ReadTimeoutException;
+import io.netty.handler.timeout.ReadTimeoutHandler;
+import jcluster.master.handoff.PrivateSocket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * The control socket ({@code control.sock} in the runtime directory, mode 0600): one command line in, the answer
+ * out, then the server closes. The peer must be the server's own user or root ({@code SO_PEERCRED}; the file's mode
+ * keeps everyone else from connecting at all, and root can reach the master's processes anyway); anyone else (a
+ * process with CAP_DAC_OVERRIDE) is logged and told it was refused. Answers start with {@code ok},
+ * {@code error: reason} or {@code usage: reason} (a malformed command) on their first line.
+ */
+public final class ControlServer {
+    private static final Logger log = LoggerFactory.getLogger(ControlServer.class);
+    static final int MAX_COMMAND_LENGTH = 256;
+    private static final int ROOT = 0;
+    /** A connection that sends no command line for this long is closed. */
+    private static final long COMMAND_TIMEOUT_SECONDS = 10;
+
+    private final Channel server;
+
+    private ControlServer(Channel server) {
+        this.server = server;
+    }
+
+    /** @param commands runs a command line on the master's loop and returns the answer */
+    public static ControlServer bind(EventLoop loop, Path path, Function<String, String> commands) {
+        return new ControlServer(PrivateSocket.bind(loop, path, "the control socket",
+                ch -> ch.pipeline().addLast(new ReadTimeoutHandler(COMMAND_TIMEOUT_SECONDS, TimeUnit.SECONDS),
+                        new LineBasedFrameDecoder(MAX_COMMAND_LENGTH), new StringDecoder(StandardCharsets.UTF_8),
+                        new StringEncoder(StandardCharsets.UTF_8), new CommandHandler(commands))));
+    }
+
+    public void close() {
+        server.close().syncUninterruptibly();
+    }
+
+    private static final class CommandHandler extends SimpleChannelInboundHandler<String> {
+        private final Function<String, String> commands;
+        /** Why this peer may not command the master, or null. */
+        private String refusal;
+
+        CommandHandler(Function<String, String> commands) {
+            this.commands = commands;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            try {
+                int uid = ((EpollDomainSocketChannel) ctx.channel()).peerCredentials().uid();
+                int own = RuntimeDir.currentUid();
+                if (uid != own && uid != ROOT) {
+                    log.warn("refused a control connection from uid {}", uid);
+                    refusal = "error: refused by the master (pid " + ProcessHandle.current().pid() + "): uid " + uid
+                            + " is neither the server's user (uid " + own + ") nor root";
+                }
+            } catch (IOException e) {
+                ctx.close();
+                return;
+            }
+            ctx.fireChannelActive();
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, String line) {
+            // answered only once its line is read: closing on a peer's unread data resets the connection, and the
+            // peer would read the reset, not the refusal
+            String answer = refusal;
+            if (answer == null) {
+                try {
+                    answer = commands.apply(line.trim());
+                } catch (RuntimeException e) {
+                    log.error("control command '{}' failed", line.trim(), e);
+                    answer = "error: " + e;
+                }
+            }
+            ctx.writeAndFlush(answer.endsWith("\n") ? answer : answer + "\n").addListener(ChannelFutureListener.CLOSE);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            String why = cause instanceof ReadTimeoutException ? "no command within " + COMMAND_TIMEOUT_SECONDS + " s"
+                    : cause instanceof TooLongFrameException ? "a command line over " + MAX_COMMAND_LENGTH + " bytes"
+                    : String.valueOf(cause.getMessage());
+            ctx.writeAndFlush("usage: " + why + "\n").addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+}

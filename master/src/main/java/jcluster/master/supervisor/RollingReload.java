@@ -1,0 +1,111 @@
+package jcluster.master.supervisor;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * Generations and the rolling reload between them. A reload makes a new generation the wanted one; the
+ * {@link WorkerPlanner} then replaces the older workers one at a time, each drained only once a new one is READY.
+ * A reload asked for during one is queued (one at most) and starts when this one completes; one whose new worker
+ * dies before READY is aborted: every worker serving stays, and nothing more is replaced until the next reload. An
+ * app that cannot be loaded is refused before anything is replaced. Confined to the master's loop.
+ */
+public final class RollingReload {
+    private static final Logger log = LoggerFactory.getLogger(RollingReload.class);
+
+    /** What a reload request came to: started (or queued), or refused, and in words. */
+    public record Outcome(boolean started, String what) {
+    }
+
+    /** Why the app on disk cannot be loaded now, or null. */
+    private final Supplier<String> appProblem;
+    /** Workers of an older generation than this are replaced by a reload in progress. */
+    private int generation = 1;
+    /** The generation new workers are labelled with: the latest reload's. */
+    private int newest = 1;
+    private boolean reloading;
+    private boolean queued;
+    /** How the last reload ended, for status: "generation N complete" or "generation N aborted: why". */
+    private String last;
+
+    public RollingReload(Supplier<String> appProblem) {
+        this.appProblem = appProblem;
+    }
+
+    /** The wanted generation: older workers are replaced. */
+    public int generation() {
+        return generation;
+    }
+
+    /** The generation of the workers started from now on. */
+    int newest() {
+        return newest;
+    }
+
+    public boolean reloading() {
+        return reloading;
+    }
+
+    public String last() {
+        return last;
+    }
+
+    /** A reload is asked for (SIGHUP, the reload command); the caller then brings the table towards it. */
+    public Outcome request() {
+        if (reloading) {
+            queued = true;
+            log.info("reload requested during a reload: queued until generation {} is complete", generation);
+            return new Outcome(true, "reload queued: it starts once generation " + generation + " is complete");
+        }
+        String app = appProblem.get();
+        if (app != null) {
+            log.error("reload refused, the workers serving now stay: cannot load the app: {}", app);
+            last = "refused: " + app;
+            queued = false;
+            return new Outcome(false, "reload refused, generation " + generation + " keeps serving: cannot load the "
+                    + "app: " + app);
+        }
+        reloading = true;
+        generation = ++newest;
+        log.info("reloading: generation {} replaces the running workers one at a time", generation);
+        return new Outcome(true, "reloading to generation " + generation);
+    }
+
+    /** This worker's death before READY fails the reload in progress: it was one of the new generation. */
+    public boolean failsReload(WorkerProcess w) {
+        return reloading && !w.wasReady() && w.generation == newest;
+    }
+
+    /**
+     * A new worker failed to start: every worker serving now stays (old and new generation alike), and nothing more
+     * is replaced until the next reload.
+     */
+    public void abort(String why, List<WorkerProcess> workers) {
+        last = "generation " + newest + " aborted: " + why;
+        reloading = false;
+        queued = false;
+        generation = workers.stream().filter(WorkerProcess::active).mapToInt(w -> w.generation).min().orElse(newest);
+    }
+
+    /**
+     * Called after the table changed: the reload is complete once no older worker is active and no new one is still
+     * starting.
+     * @return true if a reload was queued behind it and should start now
+     */
+    public boolean completeIf(List<WorkerProcess> workers) {
+        if (!reloading || workers.stream().anyMatch(w -> w.generation < generation && w.active())
+                || workers.stream().anyMatch(w -> w.generation >= generation
+                && w.state() == WorkerProcess.State.STARTING)) {
+            return false;
+        }
+        reloading = false;
+        log.info("reload complete: generation {} serving", generation);
+        last = "generation " + generation + " complete";
+        boolean next = queued;
+        queued = false;
+        return next;
+    }
+}
