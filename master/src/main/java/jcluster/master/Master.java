@@ -137,10 +137,10 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
     public Status status() {
         long now = clock.nanoTime();
         List<WorkerProcess> live = workers.live();
-        return new Status(ProcessHandle.current().pid(), Main.version(), (now - startedNanos) / 1_000_000, options.appName(),
-                listener.localAddress(), desired, reload.generation(), reload.reloading(), state != State.RUNNING,
-                handoffs.accepted(), handoffs.handedOff(), handoffs.redispatched(), workers.restartCount(), workers.recycled(),
-                watchdog.timeouts(), workers.requestsServed(),
+        return new Status(ProcessHandle.current().pid(), Main.version(), (now - startedNanos) / 1_000_000,
+                options.appName(), listener.localAddress(), desired, reload.generation(), reload.reloading(),
+                state != State.RUNNING, handoffs.accepted(), handoffs.handedOff(), handoffs.redispatched(),
+                workers.restartCount(), workers.recycled(), watchdog.timeouts(), workers.requestsServed(),
                 reload.last(), live.stream().map(w -> w.status(now)).toList());
     }
 
@@ -205,7 +205,7 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
         }
         if (!w.exitExpected()) {
             log.warn("{} lost: {}; killing it", w, why);
-            w.killForBootTimeout();
+            w.killAsFailed();
         }
         // a worker on its way out closes its sockets as it exits; its exit is what counts
         handoffs.orphaned(w, w.retire());

@@ -52,8 +52,11 @@ public final class Acceptor implements Listener {
     private final EventLoop loop;
     private final Watcher watcher;
     private IoRegistration registration;
-    /** The owner asked to stop accepting (backpressure, shutdown). */
-    private boolean paused;
+    /**
+     * The owner asked to stop accepting (backpressure), or has not started yet: until the arbiter runs, what comes
+     * waits in the kernel backlog, since nothing could take it.
+     */
+    private boolean paused = true;
     /** Accept failed a moment ago: waiting out {@link #ERROR_BACKOFF_MILLIS}. */
     private boolean backingOff;
     private boolean closed;
@@ -88,7 +91,7 @@ public final class Acceptor implements Listener {
         try {
             server.deregister().sync();
             a.registration = ((IoEventLoop) loop).register(a.watcher).sync().getNow();
-            a.registration.submit(EpollIoOps.EPOLLIN);
+            a.watch();
         } catch (Exception e) {
             server.close().syncUninterruptibly();
             throw new StartupException("cannot watch the listening socket: " + e);

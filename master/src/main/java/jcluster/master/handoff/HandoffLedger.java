@@ -67,10 +67,9 @@ public final class HandoffLedger {
         return unacked.size();
     }
 
-    /** When the oldest unacknowledged connection was sent, or {@code now} when there is none. */
-    public long oldestUnackedNanos(long now) {
-        Entry e = unacked.peek();
-        return e == null ? now : e.sentNanos;
+    /** When the oldest unacknowledged connection was sent; only while {@link #unacked} is more than 0. */
+    public long oldestSentNanos() {
+        return unacked.element().sentNanos;
     }
 
     public int sentSinceHeartbeat() {

@@ -74,9 +74,10 @@ public final class Handoffs implements Acceptor.Sink {
                 options.handoffTimeout, claimsFile);
     }
 
-    /** The listener to pause and resume; connections come before it only in tests. */
+    /** Starts taking connections from the listener, which it pauses and resumes from now on. */
     public void takeFrom(Listener intake) {
         this.intake = intake;
+        intake.resume();
         if (!handoffTimeout.isZero()) {
             // a revoked connection waits at most the timeout plus a quarter of it
             clock.every(this::revokeStale, Duration.ofNanos(Math.max(1_000_000, handoffTimeout.toNanos() / 4)));

@@ -178,8 +178,8 @@ public final class WorkerProcess implements Dispatcher.Candidate {
         killOnce();
     }
 
-    /** SIGKILL for not booting in time: its death is its own failure, counted as such. */
-    public void killForBootTimeout() {
+    /** SIGKILL for its own failure (not READY within the boot timeout, a socket broken): its death counts as one. */
+    public void killAsFailed() {
         killOnce();
     }
 
@@ -298,7 +298,7 @@ public final class WorkerProcess implements Dispatcher.Candidate {
 
     @Override
     public long oldestUnackedNanos() {
-        return ledger.oldestUnackedNanos(clock.nanoTime());
+        return ledger.unacked() == 0 ? clock.nanoTime() : ledger.oldestSentNanos();
     }
 
     @Override

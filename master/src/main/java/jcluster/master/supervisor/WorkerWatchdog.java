@@ -55,7 +55,7 @@ public final class WorkerWatchdog {
                     if (!w.killed() && now - w.spawnedNanos() > bootTimeout.toNanos()) {
                         // its last output is logged with its death
                         log.error("{} not ready within {} ms; killing it", w, bootTimeout.toMillis());
-                        w.killForBootTimeout();
+                        w.killAsFailed();
                     }
                 }
                 case READY -> {
