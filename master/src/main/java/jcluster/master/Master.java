@@ -17,6 +17,7 @@ import jcluster.master.supervisor.WorkerPlanner;
 import jcluster.master.supervisor.WorkerProcess;
 import jcluster.master.supervisor.WorkerTable;
 import jcluster.master.supervisor.WorkerWatchdog;
+import jcluster.master.systemd.ServiceManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,6 +62,7 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
     private final Handoffs handoffs;
     private final RollingReload reload;
     private final WorkerWatchdog watchdog;
+    private final ServiceManager systemd;
     private final CompletableFuture<Integer> exit = new CompletableFuture<>();
     private final long startedNanos;
     private final Listener listener;
@@ -76,7 +78,8 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
      * @param appProblem why the app on disk cannot be loaded now, or null: asked before each reload
      */
     Master(MasterOptions options, Clock clock, Launcher launcher, Listener listener, Handoffs handoffs,
-           Supplier<String> appProblem) {
+           Supplier<String> appProblem, ServiceManager systemd) {
+        this.systemd = systemd;
         this.options = options;
         this.listener = listener;
         this.clock = clock;
@@ -84,7 +87,7 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
         this.startedNanos = clock.nanoTime();
         this.desired = options.workers;
         this.handoffs = handoffs;
-        this.reload = new RollingReload(appProblem);
+        this.reload = new RollingReload(appProblem, systemd);
         this.watchdog = WorkerWatchdog.of(options);
         this.workers = WorkerTable.of(options, clock, launcher, handoffs, this::exited);
     }
@@ -93,6 +96,10 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
     void start(Path runtimeDir) {
         handoffs.takeFrom(listener);
         clock.every(this::check, CHECK_INTERVAL);
+        systemd.starting(desired);
+        if (systemd.watchdogInterval() != null) {
+            clock.every(systemd::watchdog, systemd.watchdogInterval());
+        }
         manageWorkers();
         log.info("listening on {} (backlog {}), runtime dir {}, {} worker(s): pids {}", listener.localAddress(),
                 options.backlog, runtimeDir, workers.all().size(), workers.all().stream().map(WorkerProcess::pid)
@@ -281,6 +288,7 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
         if (!announcedReady && handoffs.dispatcher().size() >= desired) {
             announcedReady = true;
             log.info("ready: {} workers serving on {}", handoffs.dispatcher().size(), listener.localAddress());
+            systemd.ready(handoffs.dispatcher().size(), listener.localAddress());
             launcher.prepareArchive();
         }
         manageWorkers();
@@ -291,7 +299,7 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
         if (state != State.RUNNING) {
             return new RollingReload.Outcome(false, "shutting down: no reload");
         }
-        RollingReload.Outcome r = reload.request();
+        RollingReload.Outcome r = reload.request(desired);
         if (r.started()) {
             manageWorkers();
         }
@@ -331,6 +339,9 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
     private void stop(String why, int code) {
         if (state == State.STOPPING) {
             return;
+        }
+        if (state == State.RUNNING) {
+            systemd.stopping(why);
         }
         if (state == State.LAME_DUCK || code != ExitCodes.OK || options.drainDelay.isZero()) {
             beginDrain(why, code);

@@ -107,7 +107,7 @@ public final class MasterOptions {
     @Option(names = "--drain-delay", paramLabel = "DURATION", converter = Units.DurationConverter.class,
             description = "On SIGTERM/SIGINT or stop, answer 503 on /readyz at once but keep accepting and serving "
                     + "this long before draining, so a load balancer moves away first (default: 0).")
-    Duration drainDelay = Duration.ZERO;
+    public Duration drainDelay = Duration.ZERO;
 
     @Option(names = "--drain-timeout", paramLabel = "DURATION", converter = Units.DurationConverter.class,
             description = "A worker replaced by a reload or scale-down is killed if it has not finished its "

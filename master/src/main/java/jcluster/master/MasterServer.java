@@ -16,6 +16,7 @@ import jcluster.master.ops.ControlServer;
 import jcluster.master.ops.PidFile;
 import jcluster.master.ops.RuntimeDir;
 import jcluster.master.supervisor.WorkerLauncher;
+import jcluster.master.systemd.ServiceManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +41,7 @@ final class MasterServer {
     private ControlServer control;
     private AdminServer admin;
     private WorkerLauncher launcher;
+    private ServiceManager systemd;
     private boolean closed;
 
     MasterServer(MasterOptions options) {
@@ -59,8 +61,9 @@ final class MasterServer {
             Path dir = options.runtimeDir != null ? options.runtimeDir : RuntimeDir.defaultFor(options.port);
             runtimeDir = RuntimeDir.prepare(dir);
             launcher = new WorkerLauncher(options, runtimeDir);
+            systemd = ServiceManager.fromEnvironment(System.getenv(), options);
             master = new Master(options, clock, launcher, acceptor, handoffs,
-                    () -> AppCheck.problem(options.appJar, options.appClass));
+                    () -> AppCheck.problem(options.appJar, options.appClass), systemd);
             handoff = HandoffServer.bind(loop, runtimeDir.handoffSocket(), master);
             control = ControlServer.bind(loop, runtimeDir.controlSocket(), new ControlAnswers(master)::answer);
             if (options.adminPort != 0) {
@@ -106,6 +109,7 @@ final class MasterServer {
         quietly(acceptor, () -> acceptor.close());
         quietly(runtimeDir, () -> runtimeDir.remove());
         quietly(pidFile, () -> pidFile.remove());
+        quietly(systemd, () -> systemd.close());
         quietly(group, () -> group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS)
                 .awaitUninterruptibly(2, TimeUnit.SECONDS));
     }

@@ -6,6 +6,7 @@ import jcluster.master.handoff.Handoffs;
 import jcluster.master.handoff.Listener;
 import jcluster.master.ops.Status;
 import jcluster.master.supervisor.RollingReload;
+import jcluster.master.systemd.ServiceManager;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -29,6 +30,10 @@ class MasterTest {
     private final FakeWorkers launcher = new FakeWorkers();
     private final FakeListener listener = new FakeListener();
     private Master master;
+    /** What the master told systemd, a datagram each. */
+    private final List<String> notified = new java.util.ArrayList<>();
+    /** The watchdog interval systemd asks for; null for none. */
+    private Duration watchdog;
 
     private static final class FakeListener implements Listener {
         boolean paused;
@@ -69,7 +74,7 @@ class MasterTest {
         MasterOptions options = new MasterOptions();
         new CommandLine(options).parseArgs(flags);
         master = new Master(options, clock, launcher, listener, Handoffs.of(options, clock, id -> null),
-                appProblem != null ? appProblem : () -> null);
+                appProblem != null ? appProblem : () -> null, ServiceManager.to(notified::add, watchdog, options));
         master.start(java.nio.file.Path.of("/run/test"));
         clock.runPending();
         return master;
@@ -116,7 +121,8 @@ class MasterTest {
     void statusAnswersBeforeTheMasterStarts() {
         MasterOptions options = new MasterOptions();
         new CommandLine(options).parseArgs("--workers=3");
-        Master m = new Master(options, clock, launcher, listener, Handoffs.of(options, clock, id -> null), () -> null);
+        Master m = new Master(options, clock, launcher, listener, Handoffs.of(options, clock, id -> null), () -> null,
+                ServiceManager.to(notified::add, null, options));
         Status s = m.status();
         assertEquals(3, s.desired());
         assertEquals(List.of(), s.workers());
@@ -414,5 +420,70 @@ class MasterTest {
         }
         assertFalse(master.exit().isDone());
         assertEquals(1, master.status().generation());
+    }
+
+    /** The messages told to systemd whose first line starts with {@code key}, in order. */
+    private List<String> told(String key) {
+        return notified.stream().filter(m -> m.startsWith(key)).toList();
+    }
+
+    @Test
+    void systemdHearsStartingReadyReloadingReadyAndStoppingInThatOrder() {
+        start("--workers=2", "--boot-timeout=20s", "--shutdown-timeout=5s");
+        assertEquals(List.of("STATUS=starting 2 worker(s)\nEXTEND_TIMEOUT_USEC=30000000"), notified,
+                "as long as a worker's boot may take, and some slack");
+        launcher.ready(master, 1);
+        assertEquals(List.of(), told("READY=1"), "not before every worker is READY");
+        launcher.ready(master, 2);
+        assertEquals(List.of("READY=1\nSTATUS=2 worker(s) serving on 127.0.0.1:8080"), told("READY=1"));
+        master.reload();
+        String reloading = told("RELOADING=1").get(0);
+        assertTrue(reloading.matches("RELOADING=1\nMONOTONIC_USEC=\\d+\nSTATUS=reloading: generation 2 replaces the "
+                + "workers one at a time\nEXTEND_TIMEOUT_USEC=60000000"), reloading);
+        launcher.ready(master, 3);
+        exit(1, 0);
+        launcher.ready(master, 4);
+        exit(2, 0);
+        assertEquals("READY=1\nSTATUS=last reload: generation 2 complete", told("READY=1").get(1));
+        master.stop();
+        assertEquals(List.of("STOPPING=1\nSTATUS=shutting down (stop through the control socket)\n"
+                + "EXTEND_TIMEOUT_USEC=15000000"), told("STOPPING=1"));
+        String order = notified.stream().map(m -> m.substring(0, m.indexOf('='))).collect(Collectors.joining(" "));
+        assertEquals("STATUS READY RELOADING READY STOPPING", order);
+    }
+
+    @Test
+    void aRefusedOrAbortedReloadStillEndsWithReady() {
+        String[] problem = {null};
+        start(() -> problem[0], "--workers=1");
+        readyAll();
+        problem[0] = "app.jar is not a jar";
+        master.reload();
+        assertTrue(notified.get(notified.size() - 2).startsWith("RELOADING=1\nMONOTONIC_USEC="));
+        assertEquals("READY=1\nSTATUS=last reload: refused: app.jar is not a jar", notified.get(notified.size() - 1));
+        problem[0] = null;
+        master.reload();
+        exit(2, 1);
+        assertTrue(notified.get(notified.size() - 1).startsWith("READY=1\nSTATUS=last reload: generation 2 aborted: "),
+                notified.get(notified.size() - 1));
+    }
+
+    @Test
+    void theWatchdogIsPingedFromTheArbitersLoopAtTheIntervalAndAtOnceWhenReady() {
+        watchdog = Duration.ofMillis(500);
+        start("--workers=1");
+        run(Duration.ofMillis(2000));
+        assertEquals(4, told("WATCHDOG=1").size(), "every 500 ms");
+        readyAll();
+        assertEquals(5, told("WATCHDOG=1").size(), "at once after READY");
+        assertEquals("WATCHDOG=1", notified.get(notified.size() - 1));
+    }
+
+    @Test
+    void withoutAWatchdogThereAreNoPings() {
+        start("--workers=1");
+        readyAll();
+        run(Duration.ofSeconds(2));
+        assertEquals(List.of(), told("WATCHDOG=1"));
     }
 }

@@ -183,7 +183,7 @@ final class ClassDataArchive {
             cmd.add(jar.toString());
             cmd.add(WorkerMain.class.getName());
             cmd.add(WorkerMain.TRAIN);
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            Process p = WorkerJvm.processBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
             training = p;
             if (!p.waitFor(TRAINING_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 p.destroyForcibly();

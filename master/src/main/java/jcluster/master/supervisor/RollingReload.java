@@ -16,12 +16,38 @@ import java.util.function.Supplier;
 public final class RollingReload {
     private static final Logger log = LoggerFactory.getLogger(RollingReload.class);
 
+    /** Who is told when a reload starts, ends (complete or aborted) or is refused: the service manager. */
+    public interface Observer {
+        Observer NONE = new Observer() {
+            @Override
+            public void reloading(int generation, int workers) {
+            }
+
+            @Override
+            public void reloadEnded(String how) {
+            }
+
+            @Override
+            public void reloadRefused(String why) {
+            }
+        };
+
+        /** Generation {@code generation} replaces {@code workers} workers, one at a time. */
+        void reloading(int generation, int workers);
+
+        /** "generation N complete" or "generation N aborted: why". */
+        void reloadEnded(String how);
+
+        void reloadRefused(String why);
+    }
+
     /** What a reload request came to: started (or queued), or refused, and in words. */
     public record Outcome(boolean started, String what) {
     }
 
     /** Why the app on disk cannot be loaded now, or null. */
     private final Supplier<String> appProblem;
+    private final Observer observer;
     /** Workers of an older generation than this are replaced by a reload in progress. */
     private int generation = 1;
     /** The generation new workers are labelled with: the latest reload's. */
@@ -31,8 +57,9 @@ public final class RollingReload {
     /** How the last reload ended, for status: "generation N complete" or "generation N aborted: why". */
     private String last;
 
-    public RollingReload(Supplier<String> appProblem) {
+    public RollingReload(Supplier<String> appProblem, Observer observer) {
         this.appProblem = appProblem;
+        this.observer = observer;
     }
 
     /** The wanted generation: older workers are replaced. */
@@ -53,8 +80,11 @@ public final class RollingReload {
         return last;
     }
 
-    /** A reload is asked for (SIGHUP, the reload command); the caller then brings the table towards it. */
-    public Outcome request() {
+    /**
+     * A reload is asked for (SIGHUP, the reload command); the caller then brings the table towards it.
+     * @param workers how many workers it replaces
+     */
+    public Outcome request(int workers) {
         if (reloading) {
             queued = true;
             log.info("reload requested during a reload: queued until generation {} is complete", generation);
@@ -65,12 +95,14 @@ public final class RollingReload {
             log.error("reload refused, the workers serving now stay: cannot load the app: {}", app);
             last = "refused: " + app;
             queued = false;
+            observer.reloadRefused(last);
             return new Outcome(false, "reload refused, generation " + generation + " keeps serving: cannot load the "
                     + "app: " + app);
         }
         reloading = true;
         generation = ++newest;
         log.info("reloading: generation {} replaces the running workers one at a time", generation);
+        observer.reloading(generation, workers);
         return new Outcome(true, "reloading to generation " + generation);
     }
 
@@ -88,6 +120,7 @@ public final class RollingReload {
         reloading = false;
         queued = false;
         generation = workers.stream().filter(WorkerProcess::active).mapToInt(w -> w.generation).min().orElse(newest);
+        observer.reloadEnded(last);
     }
 
     /**
@@ -104,6 +137,7 @@ public final class RollingReload {
         reloading = false;
         log.info("reload complete: generation {} serving", generation);
         last = "generation " + generation + " complete";
+        observer.reloadEnded(last);
         boolean next = queued;
         queued = false;
         return next;

@@ -1,5 +1,10 @@
 package jcluster.master.supervisor;
 
+import jcluster.common.Logging;
+
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * The JVM options workers get unless --worker-jvm-opts replaces them, chosen for a small event-loop process and
  * measured (bench/run.sh's footprint run): the serial collector; a heap that starts at 16 MiB with an 8 MiB young
@@ -95,6 +100,37 @@ public final class WorkerJvm {
             Thread.currentThread().interrupt();
             return "interrupted";
         }
+    }
+
+    /**
+     * What systemd gives the master alone: the notify socket and the watchdog (a worker that wrote to them would be
+     * taken for the master), the activated sockets, and the journal stream (a worker's stderr is the master's pipe,
+     * which the master relays into the journal).
+     */
+    static final List<String> MASTER_ONLY_ENVIRONMENT = List.of("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID",
+            "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "JOURNAL_STREAM");
+
+    /**
+     * A worker JVM's process (a worker or a training run): the master's environment without what is the master's
+     * alone ({@link #MASTER_ONLY_ENVIRONMENT}).
+     */
+    static ProcessBuilder processBuilder(List<String> command) {
+        ProcessBuilder pb = new ProcessBuilder(command);
+        pb.environment().keySet().removeAll(MASTER_ONLY_ENVIRONMENT);
+        return pb;
+    }
+
+    /** The system properties a worker JVM takes from the master: its log level, and whether it logs to the journal. */
+    static List<String> logProperties() {
+        List<String> props = new ArrayList<>();
+        String level = System.getProperty("jcluster.log.level");
+        if (level != null) {
+            props.add("-Djcluster.log.level=" + level);
+        }
+        if (Logging.toJournal()) {
+            props.add("-D" + Logging.JOURNAL_PROPERTY + "=true");
+        }
+        return props;
     }
 
     public static void main(String[] args) {

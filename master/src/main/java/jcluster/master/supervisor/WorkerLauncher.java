@@ -71,15 +71,13 @@ public final class WorkerLauncher implements Launcher {
         if (cds != null) {
             cmd.add("-XX:SharedArchiveFile=" + cds);
         }
-        String level = System.getProperty("jcluster.log.level");
-        if (level != null) {
-            cmd.add("-Djcluster.log.level=" + level);
-        }
+        cmd.addAll(WorkerJvm.logProperties());
         cmd.add("-cp");
         cmd.add(ownClassPath());
         cmd.add(WorkerMain.class.getName());
         cmd.addAll(wo.toArgs());
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        ProcessBuilder pb = WorkerJvm.processBuilder(cmd)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         pb.environment().put(WorkerOptions.SECRET_ENV, HexFormat.of().formatHex(secret));
         // glibc gives each thread that mallocs an arena of its own; a worker has few busy threads and gains
         // nothing from more than two, which keeps its C heap (JIT compiler arenas, mostly) small

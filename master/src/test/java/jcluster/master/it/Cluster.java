@@ -124,7 +124,29 @@ final class Cluster implements AutoCloseable {
 
     private static Cluster launch(List<String> prefix, List<String> jvmOptions, Path jar, int port, Path runtime,
                                   boolean owns, Map<String, String> env, String... flags) throws IOException {
+        return launch(prefix, jvmOptions, jar, port, runtime, owns, TestFiles.file("jcluster-it", ".log"), env, flags);
+    }
+
+    /** Starts a master with these environment variables set (or, given null, removed) and waits until it is ready. */
+    static Cluster startWithEnv(Map<String, String> env, String... flags) throws IOException {
+        return awaitReady(launch(List.of(), JAR, freePort(), TestFiles.dir("jcluster-it").resolve("run"), true, env,
+                flags));
+    }
+
+    /**
+     * Starts a master as systemd starts a service whose stderr is the journal: {@code JOURNAL_STREAM} names the
+     * device and inode of its stderr (here, the log file).
+     */
+    static Cluster startWithStderrInTheJournal(String... flags) throws IOException {
         Path log = TestFiles.file("jcluster-it", ".log");
+        String stream = Files.getAttribute(log, "unix:dev") + ":" + Files.getAttribute(log, "unix:ino");
+        return awaitReady(launch(List.of(), List.of(), JAR, freePort(), TestFiles.dir("jcluster-it").resolve("run"),
+                true, log, Map.of("JOURNAL_STREAM", stream), flags));
+    }
+
+    private static Cluster launch(List<String> prefix, List<String> jvmOptions, Path jar, int port, Path runtime,
+                                  boolean owns, Path log, Map<String, String> env, String... flags)
+            throws IOException {
         List<String> cmd = new ArrayList<>(prefix);
         cmd.add(javaBinary());
         if (!prefix.isEmpty()) {
@@ -138,6 +160,9 @@ final class Cluster implements AutoCloseable {
         cmd.addAll(List.of(flags));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("XDG_CACHE_HOME", TestFiles.CACHE.toString());
+        // what a service manager gave the test run is not the master's to use: a test gives it explicitly
+        pb.environment().keySet().removeAll(List.of("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS",
+                "LISTEN_PID", "LISTEN_FDNAMES", "JOURNAL_STREAM"));
         for (Map.Entry<String, String> e : env.entrySet()) {
             if (e.getValue() == null) {
                 pb.environment().remove(e.getKey());

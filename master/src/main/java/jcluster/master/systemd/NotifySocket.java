@@ -1,0 +1,103 @@
+package jcluster.master.systemd;
+
+import jnr.ffi.LibraryLoader;
+import jnr.ffi.types.size_t;
+import jnr.ffi.types.ssize_t;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The service manager's notification socket ({@code NOTIFY_SOCKET}): a Unix datagram socket, by path or, with a
+ * leading {@code @}, in the abstract namespace. Written directly (sd_notify(3)'s protocol: one datagram of
+ * newline-separated {@code KEY=VALUE} lines), without libsystemd. The JDK has no Unix datagram sockets, and an
+ * abstract address needs its exact length, so the socket is libc's, through jnr-ffi.
+ */
+final class NotifySocket {
+    private static final Logger log = LoggerFactory.getLogger(NotifySocket.class);
+    private static final int AF_UNIX = 1;
+    private static final int SOCK_DGRAM = 2;
+    private static final int SOCK_CLOEXEC = 0x80000;
+    /** sun_path of a sockaddr_un: 108 bytes. */
+    private static final int SUN_PATH = 108;
+
+    /** The libc calls, bound by jnr-ffi. */
+    public interface LibC {
+        int socket(int domain, int type, int protocol);
+
+        @ssize_t
+        long sendto(int fd, byte[] buf, @size_t long len, int flags, byte[] addr, int addrlen);
+
+        int close(int fd);
+    }
+
+    private final LibC libc;
+    private final int fd;
+    private final byte[] address;
+    private final String name;
+    private boolean failedBefore;
+
+    private NotifySocket(LibC libc, int fd, byte[] address, String name) {
+        this.libc = libc;
+        this.fd = fd;
+        this.address = address;
+        this.name = name;
+    }
+
+    /** A socket to send to {@code name}; null (with a line saying why) if it cannot be made. */
+    static NotifySocket open(String name) {
+        byte[] address = sockaddr(name);
+        if (address == null) {
+            log.warn("NOTIFY_SOCKET={} is no Unix socket address this process can use; not notifying the service "
+                    + "manager", name);
+            return null;
+        }
+        LibC libc = LibraryLoader.create(LibC.class).load("c");
+        int fd = libc.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            log.warn("cannot make a socket for NOTIFY_SOCKET={}; not notifying the service manager", name);
+            return null;
+        }
+        return new NotifySocket(libc, fd, address, name);
+    }
+
+    /**
+     * The sockaddr_un for a NOTIFY_SOCKET value, exactly as long as it must be: its family (AF_UNIX, in the
+     * machine's byte order), then the path and its NUL, or a NUL and the abstract name (no NUL after it: every byte
+     * counts); null for an empty, relative or too long name.
+     */
+    static byte[] sockaddr(String name) {
+        if (name == null || name.length() < 2 || !(name.startsWith("/") || name.startsWith("@"))) {
+            return null;
+        }
+        boolean abstractName = name.startsWith("@");
+        byte[] path = (abstractName ? name.substring(1) : name).getBytes(StandardCharsets.UTF_8);
+        int length = 2 + path.length + 1;
+        if (path.length + 1 > SUN_PATH) {
+            return null;
+        }
+        byte[] a = new byte[length];
+        boolean little = java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN;
+        a[little ? 0 : 1] = AF_UNIX;
+        System.arraycopy(path, 0, a, abstractName ? 3 : 2, path.length);
+        return a;
+    }
+
+    /** Sends one datagram; a failure is logged once, and the server goes on. */
+    void send(String message) {
+        byte[] b = message.getBytes(StandardCharsets.UTF_8);
+        long sent = libc.sendto(fd, b, b.length, 0, address, address.length);
+        if (sent < 0 && !failedBefore) {
+            failedBefore = true;
+            log.warn("cannot notify the service manager on {} ({}); the server goes on", name,
+                    message.lines().findFirst().orElse(""));
+        } else if (sent >= 0) {
+            failedBefore = false;
+        }
+    }
+
+    void close() {
+        libc.close(fd);
+    }
+}

@@ -1,0 +1,149 @@
+package jcluster.master.it;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.epoll.EpollDomainDatagramChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.unix.DomainDatagramPacket;
+import io.netty.channel.unix.DomainSocketAddress;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * What a systemd service sees, without systemd: a datagram socket as {@code NOTIFY_SOCKET}, read as systemd reads
+ * it, and {@code JOURNAL_STREAM} naming the master's stderr.
+ */
+@Timeout(90)
+class SystemdIT {
+
+    /** The notify socket: every datagram the master sends, in order. */
+    private static final class NotifySocket implements AutoCloseable {
+        final Path dir;
+        final Path path;
+        final BlockingQueue<String> messages = new LinkedBlockingQueue<>();
+        private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        private final Channel channel;
+
+        NotifySocket() throws Exception {
+            dir = TestFiles.dir("jcluster-notify");
+            path = dir.resolve("notify");
+            channel = new io.netty.bootstrap.Bootstrap().group(group).channel(EpollDomainDatagramChannel.class)
+                    .handler(new SimpleChannelInboundHandler<DomainDatagramPacket>() {
+                        @Override
+                        protected void channelRead0(ChannelHandlerContext ctx, DomainDatagramPacket p) {
+                            messages.add(p.content().toString(StandardCharsets.UTF_8));
+                        }
+                    }).bind(new DomainSocketAddress(path.toFile())).sync().channel();
+        }
+
+        /** The next message that is not a watchdog ping, within 10 s. */
+        String next() throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            String m;
+            do {
+                m = messages.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } while (m != null && m.equals("WATCHDOG=1"));
+            assertNotNull(m, "no message within 10 s");
+            return m;
+        }
+
+        @Override
+        public void close() {
+            channel.close().syncUninterruptibly();
+            group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).syncUninterruptibly();
+            TestFiles.deleteTree(dir);
+        }
+    }
+
+    @Test
+    void systemdIsToldStartingReadyReloadingReadyAndStoppingInOrder() throws Exception {
+        try (NotifySocket notify = new NotifySocket();
+             Cluster c = Cluster.startWithEnv(Map.of("NOTIFY_SOCKET", notify.path.toString()), "--workers=2",
+                     "--boot-timeout=20s", "--shutdown-timeout=5s")) {
+            assertEquals("STATUS=starting 2 worker(s)\nEXTEND_TIMEOUT_USEC=30000000", notify.next());
+            assertEquals("READY=1\nSTATUS=2 worker(s) serving on 0.0.0.0:" + c.port, notify.next());
+            c.signal("HUP");
+            String reloading = notify.next();
+            assertTrue(reloading.matches("RELOADING=1\nMONOTONIC_USEC=\\d+\nSTATUS=reloading: generation 2 replaces "
+                    + "the workers one at a time\nEXTEND_TIMEOUT_USEC=60000000"), reloading);
+            // MONOTONIC_USEC is CLOCK_MONOTONIC, which System.nanoTime reads on Linux: systemd compares them
+            long usec = Long.parseLong(reloading.split("\n")[1].substring("MONOTONIC_USEC=".length()));
+            long now = TimeUnit.NANOSECONDS.toMicros(System.nanoTime());
+            assertTrue(usec <= now && now - usec < 10_000_000, usec + " against " + now);
+            assertEquals("READY=1\nSTATUS=last reload: generation 2 complete", notify.next());
+            c.signal("TERM");
+            assertEquals("STOPPING=1\nSTATUS=shutting down (SIGTERM)\nEXTEND_TIMEOUT_USEC=15000000", notify.next());
+            assertEquals(0, c.awaitExit(Duration.ofSeconds(20)));
+            assertEquals(List.of(), new ArrayList<>(notify.messages).stream().filter(m -> !m.equals("WATCHDOG=1"))
+                    .toList(), "nothing more");
+        }
+    }
+
+    @Test
+    void theWatchdogIsPingedAtHalfItsIntervalAndWorkersInheritNothingOfSystemds() throws Exception {
+        try (NotifySocket notify = new NotifySocket();
+             Cluster c = Cluster.startWithEnv(Map.of("NOTIFY_SOCKET", notify.path.toString(),
+                     "WATCHDOG_USEC", "1000000", "LISTEN_FDS", "0", "LISTEN_PID", "1"), "--workers=1")) {
+            notify.messages.clear();
+            long start = System.nanoTime();
+            Thread.sleep(3000);
+            long pings = notify.messages.stream().filter("WATCHDOG=1"::equals).count();
+            long ms = (System.nanoTime() - start) / 1_000_000;
+            // every 500 ms: about 6 in 3 s, on a loaded machine a few fewer
+            assertTrue(pings >= 3 && pings <= ms / 500 + 1, pings + " pings in " + ms + " ms");
+            for (long pid : c.workerPids()) {
+                String env = Files.readString(Path.of("/proc/" + pid + "/environ"));
+                for (String name : new String[] {"NOTIFY_SOCKET=", "WATCHDOG_USEC=", "LISTEN_FDS=", "LISTEN_PID="}) {
+                    assertFalse(env.contains(name), "worker " + pid + " inherited " + name);
+                }
+            }
+        }
+    }
+
+    /** journalctl -p err finds the errors: under systemd each line starts with its syslog priority. */
+    @Test
+    void linesToTheJournalCarryTheirPriorityWorkersLinesToo() throws Exception {
+        try (Cluster c = Cluster.startWithStderrInTheJournal("--workers=1")) {
+            c.signal("TTOU"); // not below one: a WARN
+            c.awaitLog("not scaling below 1 worker", Duration.ofSeconds(5));
+            List<String> lines = c.logText().lines().toList();
+            assertTrue(lines.stream().anyMatch(l -> l.startsWith("<6>") && l.contains("[master pid=")
+                    && l.contains("ready: 1 workers serving")), c.logText());
+            assertTrue(lines.stream().anyMatch(l -> l.startsWith("<6>") && l.contains("[worker-1 pid=")), c.logText());
+            assertTrue(lines.stream().anyMatch(l -> l.startsWith("<4>") && l.contains("not scaling below 1 worker")),
+                    c.logText());
+            // the loggers' lines; not what a JVM prints by itself (JDK 24+ warns of jnr-ffi's use of Unsafe)
+            for (String l : lines) {
+                if (l.contains("[master pid=") || l.contains("[worker-")) {
+                    assertTrue(l.matches("<[3467]>.*"), "every line the loggers wrote has its priority: " + l);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aJournalStreamThatIsNotThisStderrIsIgnored() throws Exception {
+        try (Cluster c = Cluster.startWithEnv(Map.of("JOURNAL_STREAM", "1:1"), "--workers=1")) {
+            assertTrue(c.logText().lines().noneMatch(l -> l.startsWith("<")), c.logText());
+        }
+    }
+}
