@@ -17,6 +17,7 @@ import jcluster.master.ops.PidFile;
 import jcluster.master.ops.RuntimeDir;
 import jcluster.master.supervisor.WorkerLauncher;
 import jcluster.master.systemd.ServiceManager;
+import jcluster.master.systemd.SocketActivation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,7 +58,14 @@ final class MasterServer {
             pidFile = options.pidFile == null ? null : PidFile.check(options.pidFile);
             Clock clock = Clock.of(loop);
             Handoffs handoffs = Handoffs.of(options, clock, id -> runtimeDir.claimsFile(id));
-            acceptor = Acceptor.bind(loop, options.host, options.port, options.backlog, handoffs);
+            int activated = SocketActivation.listeningFd(System.getenv(), ProcessHandle.current().pid());
+            if (activated >= 0) {
+                SocketActivation.take(activated);
+                acceptor = Acceptor.adopt(loop, activated, options.port, handoffs);
+                log.info("listening on systemd's socket (fd {}): {}", activated, acceptor.localAddress());
+            } else {
+                acceptor = Acceptor.bind(loop, options.host, options.port, options.backlog, handoffs);
+            }
             Path dir = options.runtimeDir != null ? options.runtimeDir : RuntimeDir.defaultFor(options.port);
             runtimeDir = RuntimeDir.prepare(dir);
             launcher = new WorkerLauncher(options, runtimeDir);

@@ -87,6 +87,29 @@ public final class Acceptor implements Listener {
             server.close().syncUninterruptibly();
             throw new StartupException(bindFailure("", host, port, "--host", "--port", e));
         }
+        return watch(server, loop, sink);
+    }
+
+    /**
+     * Takes a listening socket someone else bound (systemd's socket activation): the fd is already a TCP socket
+     * listening and non-blocking (see {@link jcluster.master.systemd.SocketActivation#take}); it must listen on
+     * {@code port}, which is what --port then says.
+     */
+    public static Acceptor adopt(EventLoop loop, int fd, int port, Sink sink) {
+        EpollServerSocketChannel server = new EpollServerSocketChannel(fd);
+        server.config().setAutoRead(false);
+        loop.register(server).syncUninterruptibly();
+        int listening = server.localAddress().getPort();
+        if (listening != port) {
+            server.close().syncUninterruptibly();
+            throw new StartupException("systemd's socket listens on port " + listening + " and --port is " + port
+                    + "; make them agree (ListenStream= in the socket unit, --port in the service)");
+        }
+        return watch(server, loop, sink);
+    }
+
+    /** Takes the bound socket out of Netty's channel machinery: from here it is a bare fd on the loop. */
+    private static Acceptor watch(EpollServerSocketChannel server, EventLoop loop, Sink sink) {
         Acceptor a = new Acceptor(server, loop, sink);
         try {
             server.deregister().sync();

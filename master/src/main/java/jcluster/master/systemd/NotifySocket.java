@@ -1,8 +1,5 @@
 package jcluster.master.systemd;
 
-import jnr.ffi.LibraryLoader;
-import jnr.ffi.types.size_t;
-import jnr.ffi.types.ssize_t;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,21 +13,8 @@ import java.nio.charset.StandardCharsets;
  */
 final class NotifySocket {
     private static final Logger log = LoggerFactory.getLogger(NotifySocket.class);
-    private static final int AF_UNIX = 1;
-    private static final int SOCK_DGRAM = 2;
-    private static final int SOCK_CLOEXEC = 0x80000;
     /** sun_path of a sockaddr_un: 108 bytes. */
     private static final int SUN_PATH = 108;
-
-    /** The libc calls, bound by jnr-ffi. */
-    public interface LibC {
-        int socket(int domain, int type, int protocol);
-
-        @ssize_t
-        long sendto(int fd, byte[] buf, @size_t long len, int flags, byte[] addr, int addrlen);
-
-        int close(int fd);
-    }
 
     private final LibC libc;
     private final int fd;
@@ -53,8 +37,8 @@ final class NotifySocket {
                     + "manager", name);
             return null;
         }
-        LibC libc = LibraryLoader.create(LibC.class).load("c");
-        int fd = libc.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        LibC libc = LibC.load();
+        int fd = libc.socket(LibC.AF_UNIX, LibC.SOCK_DGRAM | LibC.SOCK_CLOEXEC, 0);
         if (fd < 0) {
             log.warn("cannot make a socket for NOTIFY_SOCKET={}; not notifying the service manager", name);
             return null;
@@ -79,7 +63,7 @@ final class NotifySocket {
         }
         byte[] a = new byte[length];
         boolean little = java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN;
-        a[little ? 0 : 1] = AF_UNIX;
+        a[little ? 0 : 1] = LibC.AF_UNIX;
         System.arraycopy(path, 0, a, abstractName ? 3 : 2, path.length);
         return a;
     }

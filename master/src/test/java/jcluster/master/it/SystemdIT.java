@@ -146,4 +146,106 @@ class SystemdIT {
             assertTrue(c.logText().lines().noneMatch(l -> l.startsWith("<")), c.logText());
         }
     }
+
+    /** A master started as a socket-activated service: {@code socket} as its fd 3, its output to {@code log}. */
+    private static long activated(io.netty.channel.unix.Socket socket, Path log, Path dir, String... flags) {
+        List<String> env = new ArrayList<>();
+        System.getenv().forEach((k, v) -> {
+            if (!k.startsWith("LISTEN_") && !k.equals("NOTIFY_SOCKET") && !k.equals("XDG_CACHE_HOME")) {
+                env.add(k + "=" + v);
+            }
+        });
+        env.add("XDG_CACHE_HOME=" + TestFiles.CACHE);
+        List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", "LISTEN_PID=$$ LISTEN_FDS=1 exec \"$0\" \"$@\"",
+                Cluster.javaBinary(), "-jar", Cluster.JAR.toString(), "--runtime-dir=" + dir.resolve("run")));
+        argv.addAll(List.of(flags));
+        return POSIX.posix_spawnp("/bin/sh", List.of(
+                jnr.posix.SpawnFileAction.dup(socket.intValue(), 3),
+                jnr.posix.SpawnFileAction.open("/dev/null", 0, 0, 0),
+                jnr.posix.SpawnFileAction.open(log.toString(), 1, 1 | 64 | 512, 0600),
+                jnr.posix.SpawnFileAction.dup(1, 2)), argv, env);
+    }
+
+    private static final jnr.posix.POSIX POSIX = jnr.posix.POSIXFactory.getNativePOSIX();
+
+    /** Its exit code, waited for at most {@code timeout}; then killed. */
+    private static int exitCode(long pid, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int[] status = new int[1];
+        while (POSIX.waitpid(pid, status, 1 /* WNOHANG */) == 0) {
+            if (System.nanoTime() > deadline) {
+                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+                POSIX.waitpid(pid, status, 0);
+                return -1;
+            }
+            Thread.sleep(20);
+        }
+        return (status[0] >> 8) & 0xff;
+    }
+
+    private static io.netty.channel.unix.Socket listeningOn(int port) throws java.io.IOException {
+        io.netty.channel.epoll.Epoll.ensureAvailability();
+        io.netty.channel.unix.Socket s = io.netty.channel.unix.Socket.newSocketStream();
+        s.setReuseAddress(true);
+        s.bind(new java.net.InetSocketAddress("0.0.0.0", port));
+        s.listen(128);
+        // blocking, as systemd passes its sockets (Netty makes its own non-blocking)
+        jcluster.master.systemd.LibC libc = jcluster.master.systemd.LibC.load();
+        int flags = libc.fcntl(s.intValue(), jcluster.master.systemd.LibC.F_GETFL, 0);
+        libc.fcntl(s.intValue(), jcluster.master.systemd.LibC.F_SETFL, flags & ~jcluster.master.systemd.LibC.O_NONBLOCK);
+        return s;
+    }
+
+    @Test
+    void aPassedSocketOnAnotherPortThanTheFlagSaysIsRefusedWithOneLine() throws Exception {
+        int port = Cluster.freePort();
+        Path dir = TestFiles.dir("jcluster-activated");
+        Path log = dir.resolve("master.log");
+        try (AutoCloseable cleanup = () -> TestFiles.deleteTree(dir)) {
+            io.netty.channel.unix.Socket listening = listeningOn(port);
+            long pid = activated(listening, log, dir, "--workers=1", "--port=" + (port == 65535 ? 1 : port + 1));
+            listening.close();
+            assertEquals(1, exitCode(pid, Duration.ofSeconds(20)));
+            assertEquals("master: systemd's socket listens on port " + port + " and --port is "
+                    + (port == 65535 ? 1 : port + 1) + "; make them agree (ListenStream= in the socket unit, --port in "
+                    + "the service)", Files.readString(log).strip());
+        }
+    }
+
+    /**
+     * Socket activation as systemd does it (sd_listen_fds(3)): the listening socket on fd 3, LISTEN_FDS=1 and
+     * LISTEN_PID naming the process, which a shell sets to its own pid before it execs the JVM. The kernel accepts a
+     * first connection before the master is even up; the master answers it once its worker is READY.
+     */
+    @Test
+    void aSocketPassedBySystemdIsServedFromItsFirstConnection() throws Exception {
+        int port = Cluster.freePort();
+        Path dir = TestFiles.dir("jcluster-activated");
+        Path log = dir.resolve("master.log");
+        io.netty.channel.unix.Socket listening = listeningOn(port);
+        long pid = activated(listening, log, dir, "--workers=1", "--port=" + port);
+        // the master holds it now, as fd 3
+        listening.close();
+        try {
+            assertTrue(pid > 0, "spawned");
+            assertEquals(200, Http.get(port, "/").status(), "the first connection, made before the master was up");
+            // then one at a time, with the workers READY: the master must not wait in accept for the next one
+            for (int i = 0; i < 5; i++) {
+                long start = System.nanoTime();
+                assertEquals(200, Http.get(port, "/").status());
+                long ms = (System.nanoTime() - start) / 1_000_000;
+                assertTrue(ms < 2000, "request " + i + " took " + ms + " ms");
+            }
+            String text = Files.readString(log);
+            // Netty's socket is dual-stack: [::] on this port
+            assertTrue(text.lines().anyMatch(l -> l.contains("listening on systemd's socket (fd 3): ")
+                    && l.endsWith("]:" + port)), text);
+            assertFalse(text.contains(" ERROR "), text);
+            Cluster.kill("TERM", pid);
+            assertEquals(0, exitCode(pid, Duration.ofSeconds(20)), "exit code; log:\n" + Files.readString(log));
+        } finally {
+            exitCode(pid, Duration.ZERO);
+            TestFiles.deleteTree(dir);
+        }
+    }
 }
