@@ -194,9 +194,10 @@ final class ClassDataArchive {
                         + String.join(" | ", Files.readAllLines(out).stream().limit(5).toList()));
             }
             Files.move(tmp, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            // the older archives go first: once this line is in the log, the cache holds what it will hold
+            prune(cacheDir, key, MAX_ARCHIVES);
             log.info("class-data archive for workers ready ({} MiB): new workers start faster",
                     Files.size(archive) >> 20);
-            prune(cacheDir, key, MAX_ARCHIVES);
         } catch (IOException | RuntimeException e) {
             failedFor = key;
             if (!stopped) {

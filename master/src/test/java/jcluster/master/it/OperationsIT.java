@@ -224,10 +224,14 @@ class OperationsIT {
     void newWorkersStartFromTheClassDataArchiveOnceItIsMade() throws Exception {
         // the tests' own cache (TestFiles.CACHE is every master's XDG_CACHE_HOME), never the user's
         Path cache = TestFiles.CACHE.resolve("jcluster");
+        // the archive of this jar as it is now (its names end with the jar's size and modification time), not one
+        // another test's master left in the shared cache for another jar
+        String suffix = "-" + Files.size(Cluster.JAR) + "-" + Files.getLastModifiedTime(Cluster.JAR).toMillis()
+                + ".jsa";
         try (Cluster c = Cluster.start("--workers=1")) {
             Cluster.await(() -> {
-                try (var files = Files.list(cache)) {
-                    return files.anyMatch(p -> p.getFileName().toString().endsWith(".jsa"));
+                try {
+                    return TestFiles.list(cache).stream().anyMatch(n -> n.startsWith("worker-") && n.endsWith(suffix));
                 } catch (IOException e) {
                     return false;
                 }
