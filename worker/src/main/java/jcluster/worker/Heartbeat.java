@@ -31,20 +31,18 @@ final class Heartbeat implements Runnable {
     private int beats;
     private String lastAccount = "";
 
-    private Heartbeat(MasterLink link, Set<Channel> connections, LongAdder requests, LongAdder inFlight,
-                      FdReceiver receiver) {
+    private Heartbeat(MasterLink link, Set<Channel> connections, LongAdder requests, LongAdder inFlight) {
         this.link = link;
         this.connections = connections;
         this.requests = requests;
         this.inFlight = inFlight;
-        this.receiver = receiver;
+        this.receiver = link.receiver();
     }
 
     /** Beats from now on, on the link's loop. */
-    static void start(MasterLink link, Set<Channel> connections, LongAdder requests, LongAdder inFlight,
-                      FdReceiver receiver) {
+    static void start(MasterLink link, Set<Channel> connections, LongAdder requests, LongAdder inFlight) {
         long ms = Heartbeats.INTERVAL.toMillis();
-        link.loop().scheduleAtFixedRate(new Heartbeat(link, connections, requests, inFlight, receiver), ms, ms,
+        link.loop().scheduleAtFixedRate(new Heartbeat(link, connections, requests, inFlight), ms, ms,
                 TimeUnit.MILLISECONDS);
     }
 

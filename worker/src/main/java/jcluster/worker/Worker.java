@@ -94,7 +94,7 @@ final class Worker implements ServerState, AppContext {
             drain.linkedTo(link);
             Signals.install(link.loop(), this::onSignal);
             link.ready();
-            Heartbeat.start(link, connections, requests, inFlight, link.receiver());
+            Heartbeat.start(link, connections, requests, inFlight);
             log.info("worker {} up in {} ms serving {}, {} event loop thread(s)", options.id(),
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos), loaded.name(), options.threads());
         } catch (Exception | LinkageError e) {

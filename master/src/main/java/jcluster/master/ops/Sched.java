@@ -1,6 +1,5 @@
 package jcluster.master.ops;
 
-import jnr.ffi.LibraryLoader;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -29,14 +28,6 @@ public final class Sched {
     private static final int SCHED_OTHER = 0;
     private static final int SCHED_BATCH = 3;
 
-    /** The libc calls, bound by jnr-ffi. */
-    public interface LibC {
-        /** {@code param}: struct sched_param, whose only field is the priority (0 for these policies). */
-        int sched_setscheduler(int pid, int policy, int[] param);
-
-        int sched_getscheduler(int pid);
-    }
-
     private Sched() {
     }
 
@@ -56,7 +47,7 @@ public final class Sched {
     public static String setForAllThreads(String name) {
         int policy = policy(name);
         try {
-            LibC libc = LibraryLoader.create(LibC.class).load("c");
+            LibC libc = LibC.get();
             for (int pass = 0; pass < 2; pass++) {
                 for (int tid : threads()) {
                     if (libc.sched_getscheduler(tid) != policy && libc.sched_setscheduler(tid, policy, new int[] {0}) != 0

@@ -1,5 +1,6 @@
 package jcluster.master.systemd;
 
+import jcluster.master.ops.LibC;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,7 +38,7 @@ final class NotifySocket {
                     + "manager", name);
             return null;
         }
-        LibC libc = LibC.load();
+        LibC libc = LibC.get();
         int fd = libc.socket(LibC.AF_UNIX, LibC.SOCK_DGRAM | LibC.SOCK_CLOEXEC, 0);
         if (fd < 0) {
             log.warn("cannot make a socket for NOTIFY_SOCKET={}; not notifying the service manager", name);

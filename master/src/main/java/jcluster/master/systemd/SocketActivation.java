@@ -1,6 +1,7 @@
 package jcluster.master.systemd;
 
 import jcluster.master.StartupException;
+import jcluster.master.ops.LibC;
 
 import java.util.Arrays;
 import java.util.List;
@@ -52,7 +53,7 @@ public final class SocketActivation {
      */
     public static void take(int fd) {
         check(fd);
-        LibC libc = LibC.load();
+        LibC libc = LibC.get();
         int flags = libc.fcntl(fd, LibC.F_GETFL, 0);
         if (flags < 0 || libc.fcntl(fd, LibC.F_SETFL, flags | LibC.O_NONBLOCK) < 0) {
             throw new StartupException("cannot make systemd's socket (fd " + fd + ") non-blocking");
@@ -61,7 +62,7 @@ public final class SocketActivation {
 
     /** Refuses, with one line, an fd that is not a listening TCP socket. */
     static void check(int fd) {
-        LibC libc = LibC.load();
+        LibC libc = LibC.get();
         int domain = option(libc, fd, LibC.SO_DOMAIN);
         int type = option(libc, fd, LibC.SO_TYPE);
         if (domain == Integer.MIN_VALUE || type == Integer.MIN_VALUE) {

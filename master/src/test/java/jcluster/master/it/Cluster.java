@@ -27,6 +27,9 @@ final class Cluster implements AutoCloseable {
     static final Path EXAMPLE_JAR = Path.of(System.getProperty("jcluster.example.jar",
             "../examples/hello-app/target/hello-app.jar")).toAbsolutePath();
     static final Duration READY_TIMEOUT = Duration.ofSeconds(30);
+    /** What systemd gives a service; a master started by a test gets none of it unless the test says so. */
+    static final List<String> SYSTEMD_VARIABLES = List.of("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID",
+            "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "JOURNAL_STREAM");
     /**
      * Workers with Netty's leak detection at its strictest (every buffer tracked), which their defaults turn off:
      * for the suites that drive every HTTP path, each ending with {@link #assertNoLeaks}.
@@ -161,8 +164,7 @@ final class Cluster implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("XDG_CACHE_HOME", TestFiles.CACHE.toString());
         // what a service manager gave the test run is not the master's to use: a test gives it explicitly
-        pb.environment().keySet().removeAll(List.of("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS",
-                "LISTEN_PID", "LISTEN_FDNAMES", "JOURNAL_STREAM"));
+        pb.environment().keySet().removeAll(SYSTEMD_VARIABLES);
         for (Map.Entry<String, String> e : env.entrySet()) {
             if (e.getValue() == null) {
                 pb.environment().remove(e.getKey());

@@ -9,6 +9,7 @@ import io.netty.channel.epoll.EpollDomainDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.unix.DomainDatagramPacket;
 import io.netty.channel.unix.DomainSocketAddress;
+import jcluster.master.ops.LibC;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -151,7 +152,7 @@ class SystemdIT {
     private static long activated(io.netty.channel.unix.Socket socket, Path log, Path dir, String... flags) {
         List<String> env = new ArrayList<>();
         System.getenv().forEach((k, v) -> {
-            if (!k.startsWith("LISTEN_") && !k.equals("NOTIFY_SOCKET") && !k.equals("XDG_CACHE_HOME")) {
+            if (!Cluster.SYSTEMD_VARIABLES.contains(k) && !k.equals("XDG_CACHE_HOME")) {
                 env.add(k + "=" + v);
             }
         });
@@ -190,9 +191,8 @@ class SystemdIT {
         s.bind(new java.net.InetSocketAddress("0.0.0.0", port));
         s.listen(128);
         // blocking, as systemd passes its sockets (Netty makes its own non-blocking)
-        jcluster.master.systemd.LibC libc = jcluster.master.systemd.LibC.load();
-        int flags = libc.fcntl(s.intValue(), jcluster.master.systemd.LibC.F_GETFL, 0);
-        libc.fcntl(s.intValue(), jcluster.master.systemd.LibC.F_SETFL, flags & ~jcluster.master.systemd.LibC.O_NONBLOCK);
+        LibC libc = LibC.get();
+        libc.fcntl(s.intValue(), LibC.F_SETFL, libc.fcntl(s.intValue(), LibC.F_GETFL, 0) & ~LibC.O_NONBLOCK);
         return s;
     }
 
