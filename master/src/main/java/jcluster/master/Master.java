@@ -94,7 +94,7 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
 
     /** Starts the workers and the periodic check; on the loop. Completes {@link #exit} once done. */
     void start(Path runtimeDir) {
-        handoffs.takeFrom(listener);
+        handoffs.takeFrom(listener, workers.all());
         clock.every(this::check, CHECK_INTERVAL);
         systemd.starting(desired);
         if (systemd.watchdogInterval() != null) {

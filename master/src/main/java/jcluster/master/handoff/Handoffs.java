@@ -13,7 +13,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
@@ -30,8 +29,8 @@ public final class Handoffs implements Acceptor.Sink {
     private static final long REVOKE_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final Dispatcher<WorkerProcess> dispatcher;
-    /** The workers that hold handoffs: every one from its start to its exit. */
-    private final List<WorkerProcess> workers = new ArrayList<>();
+    /** The worker table: every worker from its start to its exit, read here, kept by the supervisor. */
+    private List<WorkerProcess> workers = List.of();
     private final Clock clock;
     private final Duration handoffTimeout;
     /** Where worker N's claim slots go; null when handoffs are not revocable. */
@@ -74,9 +73,13 @@ public final class Handoffs implements Acceptor.Sink {
                 options.handoffTimeout, claimsFile);
     }
 
-    /** Starts taking connections from the listener, which it pauses and resumes from now on. */
-    public void takeFrom(Listener intake) {
+    /**
+     * Starts taking connections from the listener, which it pauses and resumes from now on, for these workers.
+     * @param workers the worker table, read only
+     */
+    public void takeFrom(Listener intake, List<WorkerProcess> workers) {
         this.intake = intake;
+        this.workers = workers;
         intake.resume();
         if (!handoffTimeout.isZero()) {
             // a revoked connection waits at most the timeout plus a quarter of it
@@ -92,17 +95,6 @@ public final class Handoffs implements Acceptor.Sink {
     /** Chooses among the READY workers; each worker's state transitions keep its list. */
     public Dispatcher<WorkerProcess> dispatcher() {
         return dispatcher;
-    }
-
-    /** A worker started: it holds handoffs until {@link #remove}. */
-    public void add(WorkerProcess w) {
-        workers.add(w);
-    }
-
-    /** Its process is gone: its claim slots are freed. */
-    public void remove(WorkerProcess w) {
-        workers.remove(w);
-        w.ledger.release();
     }
 
     public long accepted() {

@@ -155,7 +155,6 @@ public final class WorkerTable {
             throw new IOException("worker " + id + ": " + e.getMessage(), e);
         }
         workers.add(w);
-        handoffs.add(w);
         w.process.exited().thenRun(() -> clock.execute(() -> exited.accept(w)));
         log.debug("spawned {}", w);
         return w;
@@ -164,7 +163,7 @@ public final class WorkerTable {
     /** Its process is gone: out of the table, its claim slots freed, its requests kept in the total. */
     public void remove(WorkerProcess w) {
         workers.remove(w);
-        handoffs.remove(w);
+        w.ledger.release();
         retiredRequests += w.requestsServed();
     }
 
