@@ -54,9 +54,11 @@ public final class ClaimSlots implements AutoCloseable {
         }
     }
 
-    /** The master's side: a new file only this user can open, its slots zero (mapping grows it to size). */
+    /**
+     * The master's side: a new file only this user can open, its slots zero (mapping grows it to size).
+     * @throws java.nio.file.FileAlreadyExistsException the file is there already: another master's worker's
+     */
     public static ClaimSlots create(Path path) throws IOException {
-        Files.deleteIfExists(path);
         Files.createFile(path, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         return new ClaimSlots(path);
     }

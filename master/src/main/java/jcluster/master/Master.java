@@ -18,6 +18,7 @@ import jcluster.master.supervisor.WorkerProcess;
 import jcluster.master.supervisor.WorkerTable;
 import jcluster.master.supervisor.WorkerWatchdog;
 import jcluster.master.systemd.ServiceManager;
+import jcluster.master.upgrade.Takeover;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,6 +65,7 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
     private final WorkerWatchdog watchdog;
     private final ServiceManager systemd;
     private final CompletableFuture<Integer> exit = new CompletableFuture<>();
+    private final Succession succession;
     private final long startedNanos;
     private final Listener listener;
     private State state = State.RUNNING;
@@ -76,9 +78,10 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
     /**
      * @param handoffs where the listener sends accepted connections
      * @param appProblem why the app on disk cannot be loaded now, or null: asked before each reload
+     * @param takeover the upgrade that started this master, or null
      */
     Master(MasterOptions options, Clock clock, Launcher launcher, Listener listener, Handoffs handoffs,
-           Supplier<String> appProblem, ServiceManager systemd) {
+           Supplier<String> appProblem, ServiceManager systemd, Takeover takeover) {
         this.systemd = systemd;
         this.options = options;
         this.listener = listener;
@@ -90,11 +93,16 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
         this.reload = new RollingReload(appProblem, systemd);
         this.watchdog = WorkerWatchdog.of(options);
         this.workers = WorkerTable.of(options, clock, launcher, handoffs, this::exited);
+        this.succession = new Succession(options, clock, launcher, listener, handoffs, systemd, takeover,
+                this::announceReady, this::beginDrain, () -> state == State.RUNNING, workers::nextId);
+        if (takeover != null) {
+            workers.startIdsAt(takeover.firstWorkerId());
+        }
     }
 
     /** Starts the workers and the periodic check; on the loop. Completes {@link #exit} once done. */
     void start(Path runtimeDir) {
-        handoffs.takeFrom(listener, workers.all());
+        handoffs.takeFrom(listener, workers.all(), succession.startsServing());
         clock.every(this::check, CHECK_INTERVAL);
         systemd.starting(desired);
         if (systemd.watchdogInterval() != null) {
@@ -109,6 +117,11 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
     /** The exit code, once every worker has exited after a stop. */
     CompletableFuture<Integer> exit() {
         return exit;
+    }
+
+    /** This master among masters: serving the port, or the old or the new one of an upgrade. */
+    Succession succession() {
+        return succession;
     }
 
     // ---- events -------------------------------------------------------------------------------------------------
@@ -132,9 +145,8 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
             // nginx's "reopen logs": every line goes to stderr, there is no file to reopen
             case "USR1" -> log.info("SIGUSR1 (reopen logs): nothing to reopen, the master and its workers log to "
                     + "stderr; ignored");
-            // gunicorn's and nginx's "upgrade the master": not in this version
-            case "USR2" -> log.info("SIGUSR2 (upgrade the master): not supported by this version; SIGHUP reloads "
-                    + "the workers from the jar on disk; ignored");
+            // nginx's and gunicorn's "upgrade the master"
+            case "USR2" -> succession.upgrade("SIGUSR2");
             // any other signal that would end the JVM: a stray kill must not take the server down
             default -> log.warn("ignoring SIG{}: it means nothing to the master", name);
         }
@@ -148,7 +160,7 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
                 options.appName(), listener.localAddress(), desired, reload.generation(), reload.reloading(),
                 state != State.RUNNING, handoffs.accepted(), handoffs.handedOff(), handoffs.redispatched(),
                 workers.restartCount(), workers.recycled(), watchdog.timeouts(), workers.requestsServed(),
-                reload.last(), live.stream().map(w -> w.status(now)).toList());
+                reload.last(), succession.upgradeStatus(), live.stream().map(w -> w.status(now)).toList());
     }
 
     @Override
@@ -255,6 +267,7 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
     private void check() {
         long now = clock.nanoTime();
         handoffs.tick(now);
+        succession.check(now);
         if (watchdog.check(workers.all(), now, state == State.STOPPING)) {
             manageWorkers();
         }
@@ -287,12 +300,18 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
         handoffs.dispatchWaiting();
         if (!announcedReady && handoffs.dispatcher().size() >= desired) {
             announcedReady = true;
-            log.info("ready: {} workers serving on {}", handoffs.dispatcher().size(), listener.localAddress());
-            systemd.ready(handoffs.dispatcher().size(), listener.localAddress());
-            launcher.prepareArchive();
+            // at once; or, for the new master of an upgrade, once the old one handed over
+            succession.ready(handoffs.dispatcher().size());
         }
         manageWorkers();
     }
+
+    private void announceReady() {
+        log.info("ready: {} workers serving on {}", handoffs.dispatcher().size(), listener.localAddress());
+        systemd.ready(handoffs.dispatcher().size(), listener.localAddress());
+        launcher.prepareArchive();
+    }
+
 
     @Override
     public RollingReload.Outcome reload() {
@@ -364,6 +383,7 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
         }
         state = State.STOPPING;
         exitCode = code;
+        succession.stopping();
         listener.close();
         handoffs.stop();
         int live = 0;

@@ -18,6 +18,7 @@ import jcluster.master.ops.RuntimeDir;
 import jcluster.master.supervisor.WorkerLauncher;
 import jcluster.master.systemd.ServiceManager;
 import jcluster.master.systemd.SocketActivation;
+import jcluster.master.upgrade.Takeover;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,6 +44,7 @@ final class MasterServer {
     private AdminServer admin;
     private WorkerLauncher launcher;
     private ServiceManager systemd;
+    private Master master;
     private boolean closed;
 
     MasterServer(MasterOptions options) {
@@ -53,33 +55,44 @@ final class MasterServer {
     int run() {
         group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("master-loop"), EpollIoHandler.newFactory());
         EventLoop loop = group.next();
-        Master master;
         try {
-            pidFile = options.pidFile == null ? null : PidFile.check(options.pidFile);
+            Path dir = options.runtimeDir != null ? options.runtimeDir : RuntimeDir.defaultFor(options.port);
+            Takeover takeover = Takeover.fromEnvironment(System.getenv(), RuntimeDir.controlSocketIn(dir));
+            long from = takeover == null ? -1 : takeover.from();
+            if (takeover != null) {
+                takeover.restoreInterrupt();
+            }
+            pidFile = options.pidFile == null ? null : PidFile.check(options.pidFile, from);
             Clock clock = Clock.of(loop);
             Handoffs handoffs = Handoffs.of(options, clock, id -> runtimeDir.claimsFile(id));
             int activated = SocketActivation.listeningFd(System.getenv(), ProcessHandle.current().pid());
-            if (activated >= 0) {
+            if (takeover != null) {
+                int fd = takeover.receiveListener(group);
+                acceptor = Acceptor.adopt(loop, fd, options.port, handoffs, "the old master's socket",
+                        "an upgrade keeps the port: the new master needs the old one's --port");
+                log.info("upgrade from pid {}: listening on its socket (fd {}): {}", from, fd, acceptor.localAddress());
+            } else if (activated >= 0) {
                 SocketActivation.take(activated);
-                acceptor = Acceptor.adopt(loop, activated, options.port, handoffs);
+                acceptor = Acceptor.adopt(loop, activated, options.port, handoffs, "systemd's socket",
+                        "ListenStream= in the socket unit, --port in the service");
                 log.info("listening on systemd's socket (fd {}): {}", activated, acceptor.localAddress());
             } else {
                 acceptor = Acceptor.bind(loop, options.host, options.port, options.backlog, handoffs);
             }
-            Path dir = options.runtimeDir != null ? options.runtimeDir : RuntimeDir.defaultFor(options.port);
-            runtimeDir = RuntimeDir.prepare(dir);
+            runtimeDir = takeover != null ? RuntimeDir.join(dir) : RuntimeDir.prepare(dir);
             launcher = new WorkerLauncher(options, runtimeDir);
-            systemd = ServiceManager.fromEnvironment(System.getenv(), options);
+            systemd = ServiceManager.fromEnvironment(System.getenv(), options, from);
             master = new Master(options, clock, launcher, acceptor, handoffs,
-                    () -> AppCheck.problem(options.appJar, options.appClass), systemd);
+                    () -> AppCheck.problem(options.appJar, options.appClass), systemd, takeover);
             handoff = HandoffServer.bind(loop, runtimeDir.handoffSocket(), master);
-            control = ControlServer.bind(loop, runtimeDir.controlSocket(), new ControlAnswers(master)::answer);
-            if (options.adminPort != 0) {
-                admin = AdminServer.bind(loop, options.adminHost, options.adminPort, master::status);
+            ControlAnswers answers = new ControlAnswers(master, master.succession());
+            if (takeover == null) {
+                serve(loop, master, answers);
+            } else {
+                // the old master holds these until it hands over
+                master.succession().serving().thenRun(() -> takeOver(loop, master, answers));
             }
-            if (pidFile != null) {
-                pidFile.write();
-            }
+            master.succession().handedOver().thenRun(this::handOver);
         } catch (StartupException e) {
             close();
             throw e;
@@ -99,6 +112,36 @@ final class MasterServer {
         close();
         log.info("exiting with code {}", code);
         return code;
+    }
+
+    /** What only the master serving the port holds: the control socket, the admin port, the pid file. */
+    private void serve(EventLoop loop, Master master, ControlAnswers answers) {
+        control = ControlServer.bind(loop, runtimeDir.controlSocket(), answers);
+        if (options.adminPort != 0) {
+            admin = AdminServer.bind(loop, options.adminHost, options.adminPort, master::status);
+        }
+        if (pidFile != null) {
+            pidFile.write();
+        }
+    }
+
+    /** The old master handed over (it closed its control socket and admin port first): they are this one's. */
+    private void takeOver(EventLoop loop, Master master, ControlAnswers answers) {
+        runtimeDir.takeControl();
+        try {
+            serve(loop, master, answers);
+        } catch (StartupException e) {
+            log.error("upgrade: serving, but {}", e.getMessage());
+        }
+    }
+
+    /** The new master of an upgrade serves from now: it takes the control socket's name and the admin port. */
+    private void handOver() {
+        quietly(control, () -> control.close());
+        quietly(admin, () -> admin.close());
+        control = null;
+        admin = null;
+        runtimeDir.releaseControl();
     }
 
     /**
@@ -140,7 +183,9 @@ final class MasterServer {
      * operating system's table of this process's children, which needs nothing from the loop's thread.
      */
     private void afterExit() {
-        ProcessHandle.current().children().forEach(ProcessHandle::destroyForcibly);
+        // but the new master of an upgrade that took over: it serves on
+        long successor = master == null ? -1 : master.succession().successorPid();
+        ProcessHandle.current().children().filter(p -> p.pid() != successor).forEach(ProcessHandle::destroyForcibly);
         close();
     }
 }

@@ -106,6 +106,90 @@ final class FakeWorkers implements Launcher {
         return f;
     }
 
+    /** The new masters of upgrades started, oldest first. */
+    final List<FakeMaster> masters = new ArrayList<>();
+    final List<Map<String, String>> masterEnvironments = new ArrayList<>();
+
+    /** An upgrade's new master: it exits when told to. */
+    static final class FakeMaster implements ProcessHandle {
+        final long pid;
+        final CompletableFuture<ProcessHandle> exited = new CompletableFuture<>();
+        boolean terminated;
+
+        FakeMaster(long pid) {
+            this.pid = pid;
+        }
+
+        void exit() {
+            exited.complete(this);
+        }
+
+        @Override
+        public long pid() {
+            return pid;
+        }
+
+        @Override
+        public boolean isAlive() {
+            return !exited.isDone();
+        }
+
+        @Override
+        public CompletableFuture<ProcessHandle> onExit() {
+            return exited;
+        }
+
+        @Override
+        public boolean destroy() {
+            terminated = true;
+            exit();
+            return true;
+        }
+
+        @Override
+        public boolean destroyForcibly() {
+            return destroy();
+        }
+
+        @Override
+        public boolean supportsNormalTermination() {
+            return true;
+        }
+
+        @Override
+        public java.util.Optional<ProcessHandle> parent() {
+            return java.util.Optional.empty();
+        }
+
+        @Override
+        public java.util.stream.Stream<ProcessHandle> children() {
+            return java.util.stream.Stream.empty();
+        }
+
+        @Override
+        public java.util.stream.Stream<ProcessHandle> descendants() {
+            return java.util.stream.Stream.empty();
+        }
+
+        @Override
+        public Info info() {
+            return ProcessHandle.current().info();
+        }
+
+        @Override
+        public int compareTo(ProcessHandle other) {
+            return Long.compare(pid, other.pid());
+        }
+    }
+
+    @Override
+    public ProcessHandle startMaster(Map<String, String> environment) {
+        FakeMaster m = new FakeMaster(200_001 + masters.size());
+        masters.add(m);
+        masterEnvironments.add(environment);
+        return m;
+    }
+
     @Override
     public void prepareArchive() {
         archivesPrepared++;

@@ -13,11 +13,14 @@ import picocli.CommandLine;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -63,6 +66,11 @@ class MasterTest {
         public void close() {
             closed = true;
         }
+
+        @Override
+        public int fd() {
+            return 42;
+        }
     }
 
     /** A master with these flags (the restart delay short unless given), its first workers started. */
@@ -74,7 +82,7 @@ class MasterTest {
         MasterOptions options = new MasterOptions();
         new CommandLine(options).parseArgs(flags);
         master = new Master(options, clock, launcher, listener, Handoffs.of(options, clock, id -> null),
-                appProblem != null ? appProblem : () -> null, ServiceManager.to(notified::add, watchdog, options));
+                appProblem != null ? appProblem : () -> null, ServiceManager.to(notified::add, watchdog, options), null);
         master.start(java.nio.file.Path.of("/run/test"));
         clock.runPending();
         return master;
@@ -122,7 +130,7 @@ class MasterTest {
         MasterOptions options = new MasterOptions();
         new CommandLine(options).parseArgs("--workers=3");
         Master m = new Master(options, clock, launcher, listener, Handoffs.of(options, clock, id -> null), () -> null,
-                ServiceManager.to(notified::add, null, options));
+                ServiceManager.to(notified::add, null, options), null);
         Status s = m.status();
         assertEquals(3, s.desired());
         assertEquals(List.of(), s.workers());
@@ -415,11 +423,74 @@ class MasterTest {
         master.onSignal("TTOU");
         master.onSignal("TTOU");
         assertEquals(1, master.status().desired(), "never below 1");
-        for (String s : Arrays.asList("USR1", "USR2", "ALRM", "PWR")) {
+        for (String s : Arrays.asList("USR1", "ALRM", "PWR")) {
             master.onSignal(s);
         }
         assertFalse(master.exit().isDone());
         assertEquals(1, master.status().generation());
+        assertEquals(List.of(), launcher.masters, "no upgrade");
+        master.onSignal("USR2");
+        assertEquals(1, launcher.masters.size(), "SIGUSR2 upgrades");
+    }
+
+    @Test
+    void anUpgradeHandsOverOnlyToTheNewMasterItStartedThenDrainsAndExits() {
+        start("--workers=2");
+        readyAll();
+        assertTrue(master.succession().upgrade().started());
+        FakeWorkers.FakeMaster next = launcher.masters.get(0);
+        Map<String, String> env = launcher.masterEnvironments.get(0);
+        assertEquals(Long.toString(ProcessHandle.current().pid()), env.get("JCLUSTER_UPGRADE_FROM"));
+        assertEquals("3", env.get("JCLUSTER_UPGRADE_FIRST_ID"), "its workers' ids follow this one's");
+        assertTrue(env.containsKey("LISTEN_FDS") && env.get("LISTEN_FDS") == null, "no socket activation for it");
+        assertFalse(master.succession().upgrade().started(), "one upgrade at a time");
+        assertEquals("to pid 200001: starting for 0 s", master.status().upgrade());
+
+        assertNull(master.succession().listenerFor(4242), "the listening socket only for the new master");
+        assertEquals(42, master.succession().listenerFor(next.pid()).intValue());
+        assertNotNull(master.succession().handOver(4242));
+        assertFalse(listener.closed);
+
+        assertNull(master.succession().handOver(next.pid()));
+        assertEquals(List.of("MAINPID=200001\nSTATUS=upgraded: pid 200001 serves from now; pid "
+                + ProcessHandle.current().pid() + " drains"), told("MAINPID="));
+        assertTrue(listener.closed, "the old master stops accepting");
+        assertTrue(master.status().draining());
+        assertEquals(200_001, master.succession().successorPid(), "the new master outlives this one");
+        for (FakeWorkers.Fake f : launcher.started) {
+            assertEquals(List.of(MessageType.DRAIN), f.received());
+            f.exit(0);
+        }
+        clock.runPending();
+        assertEquals(0, master.exit().join());
+        assertFalse(next.terminated);
+        assertEquals(List.of(), told("STOPPING=1"), "the service is not stopping: systemd hears nothing more");
+    }
+
+    @Test
+    void aNewMasterThatExitsOrHangsBeforeTakingOverLeavesThisOneServing() {
+        start("--workers=1", "--boot-timeout=10s");
+        readyAll();
+        master.succession().upgrade();
+        launcher.masters.get(0).exit();
+        clock.runPending();
+        assertEquals("failed: the new master (pid 200001) exited before it was serving; see its lines above",
+                master.status().upgrade());
+        assertFalse(listener.closed);
+        assertNull(master.succession().listenerFor(200_001), "a dead new master gets nothing");
+
+        assertTrue(master.succession().upgrade().started(), "another upgrade may start");
+        clock.advance(Duration.ofSeconds(49));
+        assertFalse(launcher.masters.get(1).terminated);
+        clock.advance(Duration.ofSeconds(2));
+        assertTrue(launcher.masters.get(1).terminated, "not serving within two boot timeouts plus 30 s");
+        clock.runPending();
+        assertEquals("failed: the new master (pid 200002) was not serving within 50 s", master.status().upgrade());
+
+        master.succession().upgrade();
+        master.onSignal("TERM");
+        assertTrue(launcher.masters.get(2).terminated, "a stop stops the new master too");
+        assertFalse(master.succession().upgrade().started());
     }
 
     /** The messages told to systemd whose first line starts with {@code key}, in order. */

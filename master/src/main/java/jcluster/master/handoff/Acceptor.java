@@ -91,19 +91,21 @@ public final class Acceptor implements Listener {
     }
 
     /**
-     * Takes a listening socket someone else bound (systemd's socket activation): the fd is already a TCP socket
-     * listening and non-blocking (see {@link jcluster.master.systemd.SocketActivation#take}); it must listen on
-     * {@code port}, which is what --port then says.
+     * Takes a listening socket someone else bound (systemd's socket activation, the old master of an upgrade): the
+     * fd is already a TCP socket listening and non-blocking (see {@link jcluster.master.systemd.SocketActivation#take});
+     * it must listen on {@code port}, which is what --port then says.
+     * @param whose names the socket's giver in errors, as in "systemd's socket"
+     * @param fix where the port is set besides --port
      */
-    public static Acceptor adopt(EventLoop loop, int fd, int port, Sink sink) {
+    public static Acceptor adopt(EventLoop loop, int fd, int port, Sink sink, String whose, String fix) {
         EpollServerSocketChannel server = new EpollServerSocketChannel(fd);
         server.config().setAutoRead(false);
         loop.register(server).syncUninterruptibly();
         int listening = server.localAddress().getPort();
         if (listening != port) {
             server.close().syncUninterruptibly();
-            throw new StartupException("systemd's socket listens on port " + listening + " and --port is " + port
-                    + "; make them agree (ListenStream= in the socket unit, --port in the service)");
+            throw new StartupException(whose + " listens on port " + listening + " and --port is " + port
+                    + "; make them agree (" + fix + ")");
         }
         return watch(server, loop, sink);
     }
@@ -151,6 +153,11 @@ public final class Acceptor implements Listener {
         InetSocketAddress a = server.localAddress();
         String host = a.getAddress().getHostAddress();
         return (a.getAddress() instanceof Inet6Address ? "[" + host + "]" : host) + ":" + a.getPort();
+    }
+
+    @Override
+    public int fd() {
+        return server.fd().intValue();
     }
 
     /** Stop taking connections from the kernel backlog (it holds them meanwhile). */

@@ -35,6 +35,8 @@ public final class Handoffs implements Acceptor.Sink {
     private final Duration handoffTimeout;
     /** Where worker N's claim slots go; null when handoffs are not revocable. */
     private final IntFunction<Path> claimsFile;
+    /** The listener stays paused until {@link #release}: another master accepts on it meanwhile. */
+    private boolean held;
     /** Accepted connections no worker could take yet (at most one accept burst: accepting pauses meanwhile). */
     private final ArrayDeque<FileDescriptor> waiting = new ArrayDeque<>();
     private Listener intake;
@@ -76,11 +78,15 @@ public final class Handoffs implements Acceptor.Sink {
     /**
      * Starts taking connections from the listener, which it pauses and resumes from now on, for these workers.
      * @param workers the worker table, read only
+     * @param accepting false to leave the listener paused until {@link #release}, whatever the workers can take
      */
-    public void takeFrom(Listener intake, List<WorkerProcess> workers) {
+    public void takeFrom(Listener intake, List<WorkerProcess> workers, boolean accepting) {
         this.intake = intake;
         this.workers = workers;
-        intake.resume();
+        held = !accepting;
+        if (accepting) {
+            intake.resume();
+        }
         if (!handoffTimeout.isZero()) {
             // a revoked connection waits at most the timeout plus a quarter of it
             clock.every(this::revokeStale, Duration.ofNanos(Math.max(1_000_000, handoffTimeout.toNanos() / 4)));
@@ -168,6 +174,12 @@ public final class Handoffs implements Acceptor.Sink {
         }
     }
 
+    /** The listener held by {@link #takeFrom} may accept from now. */
+    public void release() {
+        held = false;
+        dispatchWaiting();
+    }
+
     /** Hands the held connections to workers that can take them now; accepts again once none is left. */
     public void dispatchWaiting() {
         WorkerProcess w;
@@ -179,7 +191,7 @@ public final class Handoffs implements Acceptor.Sink {
         flushAll();
         if (stopping) {
             closeWaiting("closing {} connection(s) that no worker can take: shutting down");
-        } else if (waiting.isEmpty() && intake.paused()) {
+        } else if (waiting.isEmpty() && intake.paused() && !held) {
             log.debug("accepting again");
             intake.resume();
         }

@@ -16,4 +16,7 @@ public interface Listener {
     String localAddress();
 
     void close();
+
+    /** The listening socket's fd, to pass to the new master of an upgrade. */
+    int fd();
 }

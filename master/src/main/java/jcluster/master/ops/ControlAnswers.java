@@ -1,7 +1,9 @@
 package jcluster.master.ops;
 
+import io.netty.channel.unix.FileDescriptor;
 import jcluster.master.supervisor.RollingReload;
 import jcluster.master.supervisor.WorkerProcess;
+import jcluster.master.upgrade.Upgrade;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -9,7 +11,7 @@ import org.slf4j.LoggerFactory;
  * What the master answers to each line of its control socket ({@link ControlServer} carries them): the first line
  * of an answer is "ok…", "error: …" or "usage: …", which the CLI turns into its exit code. Runs on the master's loop.
  */
-public final class ControlAnswers {
+public final class ControlAnswers implements ControlServer.Commands {
     private static final Logger log = LoggerFactory.getLogger(ControlAnswers.class);
     /** What the commands act on: the arbiter. */
     public interface Operations {
@@ -26,13 +28,33 @@ public final class ControlAnswers {
         String stop();
     }
 
-    private final Operations master;
+    /** What the upgrade commands act on: the master's succession. */
+    public interface Upgrades {
+        /** Starts a master upgrade, as SIGUSR2. */
+        Upgrade.Outcome upgrade();
 
-    public ControlAnswers(Operations master) {
-        this.master = master;
+        /** The listening socket, for the new master of an upgrade; null for any other process. */
+        FileDescriptor listenerFor(long pid);
+
+        /** The new master of an upgrade serves from now: null once this one stops accepting, else why not. */
+        String handOver(long pid);
     }
 
-    public String answer(String line) {
+    private final Operations master;
+    private final Upgrades upgrades;
+
+    public ControlAnswers(Operations master, Upgrades upgrades) {
+        this.master = master;
+        this.upgrades = upgrades;
+    }
+
+    @Override
+    public FileDescriptor listener(long peer) {
+        return upgrades.listenerFor(peer);
+    }
+
+    @Override
+    public String answer(String line, long peer) {
         String[] words = line.split("\\s+");
         switch (words[0]) {
             // the pm2-style table
@@ -79,9 +101,19 @@ public final class ControlAnswers {
             case "stop" -> {
                 return "ok: " + master.stop();
             }
+            // a new master from the jar on disk takes over the port, as SIGUSR2
+            case "upgrade" -> {
+                Upgrade.Outcome u = upgrades.upgrade();
+                return (u.started() ? "ok: " : "error: ") + u.what();
+            }
+            // from the new master of an upgrade, once its workers are READY
+            case "handover" -> {
+                String refused = upgrades.handOver(peer);
+                return refused == null ? "ok: handed over" : "error: " + refused;
+            }
             default -> {
                 return "usage: unknown command '" + words[0] + "'; commands: status, status-json, reload, scale N, "
-                        + "dump ID, stop";
+                        + "dump ID, upgrade, stop";
             }
         }
     }

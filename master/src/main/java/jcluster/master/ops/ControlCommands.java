@@ -24,7 +24,7 @@ import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
 /**
- * {@code master.jar status|reload|scale N|dump ID|stop}: commands to a running master through its control socket.
+ * {@code master.jar status|reload|scale N|dump ID|upgrade|stop}: commands to a running master through its control socket.
  * The server is found by its runtime directory (given), by its pid file (the control socket that pid listens on),
  * or by its port: the caller's own default runtime directory for it, else any user's (a runtime directory named
  * {@code jcluster-PORT} or {@code jcluster-UID-PORT} with a listening control socket), so that {@code sudo
@@ -198,6 +198,17 @@ public final class ControlCommands {
         @Override
         String line() {
             return "dump " + worker;
+        }
+    }
+
+    @Command(name = "upgrade", mixinStandardHelpOptions = true,
+            description = "Upgrade the master, as SIGUSR2: a new master starts from the jar on disk with the same "
+                    + "command line, takes the listening socket, starts its workers, and once they are ready the old "
+                    + "master drains and exits. No connection is refused meanwhile; 'status' shows the new pid.")
+    public static final class Upgrade extends Base {
+        @Override
+        String line() {
+            return "upgrade";
         }
     }
 

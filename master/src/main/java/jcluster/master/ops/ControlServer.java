@@ -6,6 +6,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoop;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.unix.FileDescriptor;
+import io.netty.channel.unix.PeerCredentials;
 import io.netty.handler.codec.LineBasedFrameDecoder;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.string.StringDecoder;
@@ -20,7 +22,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 
 /**
  * The control socket ({@code control.sock} in the runtime directory, mode 0600): one command line in, the answer
@@ -42,31 +43,43 @@ public final class ControlServer {
         this.server = server;
     }
 
-    /** @param commands runs a command line on the master's loop and returns the answer */
-    public static ControlServer bind(EventLoop loop, Path path, Function<String, String> commands) {
+    /** What the commands do; on the master's loop. */
+    public interface Commands {
+        /** The answer to a command line from the process {@code peer}. */
+        String answer(String line, long peer);
+
+        /** The listening socket, for the new master of an upgrade; null (and a logged reason) for any other peer. */
+        FileDescriptor listener(long peer);
+    }
+
+    public static ControlServer bind(EventLoop loop, Path path, Commands commands) {
         return new ControlServer(PrivateSocket.bind(loop, path, "the control socket",
                 ch -> ch.pipeline().addLast(new ReadTimeoutHandler(COMMAND_TIMEOUT_SECONDS, TimeUnit.SECONDS),
                         new LineBasedFrameDecoder(MAX_COMMAND_LENGTH), new StringDecoder(StandardCharsets.UTF_8),
                         new StringEncoder(StandardCharsets.UTF_8), new CommandHandler(commands))));
     }
 
+    /** Closes the socket and removes its file. */
     public void close() {
         server.close().syncUninterruptibly();
     }
 
     private static final class CommandHandler extends SimpleChannelInboundHandler<String> {
-        private final Function<String, String> commands;
+        private final Commands commands;
         /** Why this peer may not command the master, or null. */
         private String refusal;
+        private long peer;
 
-        CommandHandler(Function<String, String> commands) {
+        CommandHandler(Commands commands) {
             this.commands = commands;
         }
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
             try {
-                int uid = ((EpollDomainSocketChannel) ctx.channel()).peerCredentials().uid();
+                PeerCredentials credentials = ((EpollDomainSocketChannel) ctx.channel()).peerCredentials();
+                int uid = credentials.uid();
+                peer = credentials.pid();
                 int own = RuntimeDir.currentUid();
                 if (uid != own && uid != ROOT) {
                     log.warn("refused a control connection from uid {}", uid);
@@ -85,9 +98,15 @@ public final class ControlServer {
             // answered only once its line is read: closing on a peer's unread data resets the connection, and the
             // peer would read the reset, not the refusal
             String answer = refusal;
+            if (answer == null && line.trim().equals("listener")) {
+                FileDescriptor fd = commands.listener(peer);
+                // passed with SCM_RIGHTS; the master keeps its own copy
+                (fd != null ? ctx.writeAndFlush(fd) : ctx.newSucceededFuture()).addListener(ChannelFutureListener.CLOSE);
+                return;
+            }
             if (answer == null) {
                 try {
-                    answer = commands.apply(line.trim());
+                    answer = commands.answer(line.trim(), peer);
                 } catch (RuntimeException e) {
                     log.error("control command '{}' failed", line.trim(), e);
                     answer = "error: " + e;

@@ -1,12 +1,14 @@
 package jcluster.master.ops;
 
 import jnr.ffi.LibraryLoader;
+import jnr.ffi.types.intptr_t;
 import jnr.ffi.types.size_t;
 import jnr.ffi.types.ssize_t;
 
 /**
  * The libc calls the master needs and the JDK lacks, bound once by jnr-ffi: scheduling policy ({@link Sched}), Unix
- * datagrams and socket options (systemd's notify socket and socket activation).
+ * datagrams and socket options (systemd's notify socket and socket activation), a signal's disposition (an
+ * upgrade's new master).
  */
 public interface LibC {
     int AF_UNIX = 1;
@@ -43,6 +45,13 @@ public interface LibC {
     int fcntl(int fd, int cmd, int arg);
 
     int close(int fd);
+
+    int SIGINT = 2;
+    long SIG_DFL = 0;
+
+    /** @return the previous handler */
+    @intptr_t
+    long signal(int signum, @intptr_t long handler);
 
     /** Loads the binding when {@link #get} is first called. */
     final class Holder {

@@ -25,11 +25,14 @@ public final class PidFile {
         this.file = file.toAbsolutePath().normalize();
     }
 
-    /** @throws StartupException if the file names a running master of its own */
-    public static PidFile check(Path file) {
+    /**
+     * @param upgradedFrom the old master of an upgrade (its pid file is this one's after the handover), or -1
+     * @throws StartupException if the file names a running master of its own
+     */
+    public static PidFile check(Path file, long upgradedFrom) {
         PidFile p = new PidFile(file);
         Long other = readIfPresent(p.file);
-        if (other != null && other != p.pid && ProcessHandle.of(other).map(ProcessHandle::isAlive).orElse(false)
+        if (other != null && other != p.pid && other != upgradedFrom && ProcessHandle.of(other).map(ProcessHandle::isAlive).orElse(false)
                 && RunningMasters.pidFileOf(other).map(p.file::equals).orElse(false)) {
             throw new StartupException("the pid file " + p.file + " names a running master (pid " + other
                     + "); stop it first, or give this one another --pid-file");

@@ -21,12 +21,14 @@ import java.util.Set;
 import java.util.stream.Stream;
 
 /**
- * The master's private directory: mode 0700, owned by the server's user, so that only that user reaches the
- * sockets and claim files inside it. It holds only what this server makes: {@value #HANDOFF_SOCKET},
- * {@value #CONTROL_SOCKET} and a claims file per worker ({@code claims-ID}).
+ * The server's private directory: mode 0700, owned by the server's user, so that only that user reaches the
+ * sockets and claim files inside it. It holds only what this server makes: {@value #CONTROL_SOCKET} (the serving
+ * master's), a handoff socket per master ({@value #HANDOFF_SOCKET}, or {@code handoff-PID.sock} for the new master
+ * of an upgrade, while the old one still has its own) and a claims file per worker ({@code claims-ID}).
  * <p>At start everything a previous run left there is removed (a crashed master leaves all of it), unless a live
  * master still answers on its control socket (another master given the same --runtime-dir), and a directory that
- * holds anything else is refused rather than emptied: it was not ours. On exit the files and the directory go.
+ * holds anything else is refused rather than emptied: it was not ours. The new master of an upgrade joins the
+ * directory as it is instead. On exit each master removes what it made, and the last one the directory.
  */
 public final class RuntimeDir {
     static final String HANDOFF_SOCKET = "handoff.sock";
@@ -37,9 +39,15 @@ public final class RuntimeDir {
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
 
     private final Path dir;
+    private final Path handoffSocket;
+    /** The claims files this master made: removed at its exit, whatever became of the workers. */
+    private final Set<Path> claims = new java.util.HashSet<>();
+    /** This master holds the control socket's name (it serves, or has not handed over). */
+    private boolean holdsControl = true;
 
-    private RuntimeDir(Path dir) {
+    private RuntimeDir(Path dir, Path handoffSocket) {
         this.dir = dir;
+        this.handoffSocket = handoffSocket;
     }
 
     /**
@@ -82,7 +90,7 @@ public final class RuntimeDir {
             }
             // what is in a directory that was there already is checked before anything in it changes: a
             // directory that is not ours (another program's, the current one given by mistake) is left as it was
-            RuntimeDir r = new RuntimeDir(dir);
+            RuntimeDir r = new RuntimeDir(dir, dir.resolve(HANDOFF_SOCKET));
             r.clearLeftovers();
             Files.setPosixFilePermissions(dir, OWNER_ONLY);
             if (!Files.isWritable(dir)) {
@@ -97,6 +105,31 @@ public final class RuntimeDir {
         } catch (IOException e) {
             throw new StartupException("cannot create runtime directory " + dir + ": " + e + fix);
         }
+    }
+
+    /**
+     * The directory as the old master of an upgrade uses it: checked (ours, 0700), nothing in it removed. This
+     * master's handoff socket is named for its pid; the control socket is the old master's until the handover.
+     */
+    public static RuntimeDir join(Path dir) {
+        try {
+            int owner = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            if (owner != currentUid() || !Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS)
+                    .equals(OWNER_ONLY)) {
+                throw new StartupException("runtime directory " + dir + " is not the old master's (owned by uid "
+                        + owner + ", mode 0700); give the same --runtime-dir");
+            }
+        } catch (IOException e) {
+            throw new StartupException("upgrade: cannot use the old master's runtime directory " + dir + ": " + e);
+        }
+        RuntimeDir r = new RuntimeDir(dir, dir.resolve("handoff-" + ProcessHandle.current().pid() + ".sock"));
+        r.holdsControl = false;
+        return r;
+    }
+
+    /** The control socket in this runtime directory. */
+    public static Path controlSocketIn(Path dir) {
+        return dir.resolve(CONTROL_SOCKET);
     }
 
     /** Removes what a previous run left; refuses a directory in use by a live master or holding foreign files. */
@@ -122,7 +155,7 @@ public final class RuntimeDir {
 
     /** A name this server puts in its runtime directory. */
     static boolean ours(String name) {
-        return name.equals(HANDOFF_SOCKET) || name.equals(CONTROL_SOCKET)
+        return name.equals(HANDOFF_SOCKET) || name.equals(CONTROL_SOCKET) || name.matches("handoff-\\d{1,10}\\.sock")
                 || (name.startsWith(CLAIMS_PREFIX) && name.length() > CLAIMS_PREFIX.length()
                 && name.substring(CLAIMS_PREFIX.length()).chars().allMatch(c -> c >= '0' && c <= '9'));
     }
@@ -139,11 +172,27 @@ public final class RuntimeDir {
 
     /** The claim slots shared with worker {@code id}. */
     public Path claimsFile(int id) {
-        return dir.resolve(CLAIMS_PREFIX + id);
+        Path p = dir.resolve(CLAIMS_PREFIX + id);
+        // another master's (an upgrade's two share the directory): its making fails, and it is not this one's
+        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+            claims.add(p);
+        }
+        return p;
     }
 
+    /** This master's handoff socket. */
     public Path handoffSocket() {
-        return dir.resolve(HANDOFF_SOCKET);
+        return handoffSocket;
+    }
+
+    /** The control socket's name goes to the new master of an upgrade (this one's socket is closed already). */
+    public void releaseControl() {
+        holdsControl = false;
+    }
+
+    /** The old master of an upgrade handed over: the control socket's name is this one's now. */
+    public void takeControl() {
+        holdsControl = true;
     }
 
     public Path controlSocket() {
@@ -154,13 +203,18 @@ public final class RuntimeDir {
         return dir;
     }
 
-    /** Removes what the master put here, then the directory if nothing else is left in it. */
+    /**
+     * Removes what this master put here, then the directory if nothing else is left in it (a new master of an
+     * upgrade keeps its own files, and so the directory).
+     */
     public void remove() {
-        try (Stream<Path> list = Files.list(dir)) {
-            for (Path p : list.toList()) {
-                if (ours(p.getFileName().toString())) {
-                    Files.deleteIfExists(p);
-                }
+        try {
+            for (Path p : claims) {
+                Files.deleteIfExists(p);
+            }
+            Files.deleteIfExists(handoffSocket);
+            if (holdsControl) {
+                Files.deleteIfExists(controlSocket());
             }
             Files.deleteIfExists(dir);
         } catch (IOException e) {

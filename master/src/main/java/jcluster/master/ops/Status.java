@@ -6,7 +6,7 @@ import java.util.Locale;
 /** A snapshot of the master and its workers, as the {@code status} table and as JSON. */
 public record Status(long pid, String version, long uptimeMillis, String app, String address, int desired, int generation,
               boolean reloading, boolean draining, long accepted, long handedOff, long redispatched, long restarts,
-              long recycled, long timeouts, long requests, String lastReload, List<Worker> workers) {
+              long recycled, long timeouts, long requests, String lastReload, String upgrade, List<Worker> workers) {
 
     /** @param restarts unexpected deaths of the workers before this one in its place */
     public record Worker(int id, long pid, int generation, int restarts, String state, long uptimeMillis, int connections,
@@ -23,6 +23,9 @@ public record Status(long pid, String version, long uptimeMillis, String app, St
                 recycled));
         if (lastReload != null) {
             sb.append("last reload: ").append(lastReload).append(System.lineSeparator());
+        }
+        if (upgrade != null) {
+            sb.append("upgrade: ").append(upgrade).append(System.lineSeparator());
         }
         sb.append(String.format(Locale.ROOT, "%-4s %-8s %-4s %-9s %9s %8s %6s %10s %9s %6s%n",
                 "id", "pid", "gen", "state", "uptime", "restarts", "conns", "requests", "rss", "cpu%"));
@@ -45,6 +48,7 @@ public record Status(long pid, String version, long uptimeMillis, String app, St
                 .append(redispatched).append(",\"restarts\":").append(restarts).append(",\"recycled\":")
                 .append(recycled).append(",\"timeouts\":").append(timeouts).append(",\"requests\":")
                 .append(requests).append(",\"lastReload\":").append(lastReload == null ? "null" : str(lastReload))
+                .append(",\"upgrade\":").append(upgrade == null ? "null" : str(upgrade))
                 .append(",\"workers\":[");
         for (int i = 0; i < workers.size(); i++) {
             Worker w = workers.get(i);

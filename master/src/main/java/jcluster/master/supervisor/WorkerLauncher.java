@@ -9,10 +9,13 @@ import jnr.constants.platform.Signal;
 
 import java.io.File;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 
@@ -84,6 +87,42 @@ public final class WorkerLauncher implements Launcher {
         pb.environment().putIfAbsent("MALLOC_ARENA_MAX", "2");
         Process p = pb.start();
         return new Child(p, new WorkerOutput(id, p.pid(), p));
+    }
+
+    /**
+     * The new master of an upgrade: this master's command line from {@code /proc}, as it was given (its JVM options
+     * included; {@code java} found on the PATH as it is now), its stderr as both its stdout and stderr (the master
+     * writes only to stderr). The JVM closes every other fd in the child. A shell starts it in the background and
+     * exits, printing its pid: so it is orphaned at once and adopted (by systemd, for a service), not this master's
+     * child. systemd supervises a main process it did not start only if it is its child: otherwise it would not
+     * see it exit, nor wait for it on a stop.
+     */
+    @Override
+    public ProcessHandle startMaster(Map<String, String> environment) throws IOException {
+        String cmdline = Files.readString(Path.of("/proc/self/cmdline"), StandardCharsets.UTF_8);
+        List<String> cmd = new ArrayList<>(List.of("/bin/sh", "-c", "\"$@\" 1>&2 & echo $!", "sh"));
+        cmd.addAll(List.of(cmdline.split("\0")));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectError(ProcessBuilder.Redirect.INHERIT);
+        environment.forEach((k, v) -> {
+            if (v == null) {
+                pb.environment().remove(k);
+            } else {
+                pb.environment().put(k, v);
+            }
+        });
+        Process shell = pb.start();
+        String pid = new String(shell.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).strip();
+        try {
+            shell.waitFor(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (!pid.matches("\\d{1,10}")) {
+            throw new IOException("/bin/sh did not start it (it printed '" + pid + "')");
+        }
+        return ProcessHandle.of(Long.parseLong(pid)).orElseThrow(() -> new IOException("pid " + pid
+                + " exited at once"));
     }
 
     /** A worker JVM, its output relayed. */

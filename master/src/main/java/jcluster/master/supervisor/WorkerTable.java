@@ -10,6 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -36,6 +37,8 @@ public final class WorkerTable {
      */
     private final ArrayDeque<Integer> inheritedRestarts = new ArrayDeque<>();
     private int nextId = 1;
+    /** How many ids in a row another master may hold. */
+    private static final int MAX_TAKEN_IDS = 10_000;
     private long noSpawnBeforeNanos;
     /** A reconcile is already scheduled for the end of the respawn delay. */
     private boolean spawnScheduled;
@@ -62,6 +65,16 @@ public final class WorkerTable {
                 new RestartPolicy(options.restartDelay, options.maxRestarts, options.minUptime),
                 new Recycler(options.maxRequests, options.maxRequestsJitter, options.maxMemory,
                         options.maxHeapAfterGc));
+    }
+
+    /** The id the next worker gets. */
+    public int nextId() {
+        return nextId;
+    }
+
+    /** Ids from {@code id} on: a new master of an upgrade continues after the old one's. */
+    public void startIdsAt(int id) {
+        nextId = id;
     }
 
     /** Every worker whose process has not exited yet, in the order they were started. */
@@ -144,7 +157,17 @@ public final class WorkerTable {
         HandoffLedger ledger = null;
         WorkerProcess w;
         try {
-            ledger = handoffs.newLedger(id);
+            // the ids of the other master in an upgrade (it shares the runtime directory) are skipped
+            for (int tries = 0; ledger == null; tries++) {
+                try {
+                    ledger = handoffs.newLedger(id);
+                } catch (FileAlreadyExistsException e) {
+                    if (tries == MAX_TAKEN_IDS) {
+                        throw e;
+                    }
+                    id = nextId++;
+                }
+            }
             w = new WorkerProcess(id, generation, inherited == null ? 0 : inherited,
                     recycler.maxRequestsForNewWorker(), secret, launcher.start(id, secret, ledger.claimsFile()),
                     ledger, clock, handoffs.dispatcher());

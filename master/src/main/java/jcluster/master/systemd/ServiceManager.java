@@ -20,6 +20,9 @@ import java.util.function.Consumer;
  *   <li>{@code STATUS=} with each, for {@code systemctl status};</li>
  *   <li>{@code WATCHDOG=1} at half of {@code WATCHDOG_USEC}, from the arbiter's loop, so a stuck arbiter is what
  *   trips the watchdog; at once after READY and after each reload.</li>
+ *   <li>upgrade: the old master sends {@code MAINPID=} the new one's pid at the handover and nothing after it; the
+ *   new one says nothing before it (systemd takes messages from the main process only, {@code NotifyAccess=main})
+ *   and {@code MAINPID=} its own pid and {@code READY=1} from it.</li>
  * </ul>
  * Runs on the master's loop.
  */
@@ -33,8 +36,12 @@ public final class ServiceManager implements RollingReload.Observer {
     private final Duration watchdogInterval;
     private final Duration bootBound;
     private final Duration stopBound;
+    /** Not systemd's main process: before an upgrade's handover (the new master), or after it (the old one). */
+    private boolean muted;
 
-    private ServiceManager(Consumer<String> socket, Runnable close, Duration watchdogInterval, MasterOptions options) {
+    private ServiceManager(Consumer<String> socket, Runnable close, Duration watchdogInterval, MasterOptions options,
+                           boolean muted) {
+        this.muted = muted;
         this.socket = socket;
         this.close = close;
         this.watchdogInterval = watchdogInterval;
@@ -42,23 +49,27 @@ public final class ServiceManager implements RollingReload.Observer {
         this.stopBound = options.drainDelay.plus(options.shutdownTimeout).plus(SLACK);
     }
 
-    /** From this process's environment: inactive unless {@code NOTIFY_SOCKET} is set and usable. */
-    public static ServiceManager fromEnvironment(Map<String, String> env, MasterOptions options) {
+    /**
+     * From this process's environment: inactive unless {@code NOTIFY_SOCKET} is set and usable.
+     * @param upgradedFrom the old master's pid when an upgrade started this one (muted until it takes over), or -1
+     */
+    public static ServiceManager fromEnvironment(Map<String, String> env, MasterOptions options, long upgradedFrom) {
         NotifySocket socket = env.get("NOTIFY_SOCKET") == null ? null : NotifySocket.open(env.get("NOTIFY_SOCKET"));
         if (socket == null) {
-            return new ServiceManager(null, () -> { }, null, options);
+            return new ServiceManager(null, () -> { }, null, options, false);
         }
-        return new ServiceManager(socket::send, socket::close, watchdogInterval(env, ProcessHandle.current().pid()),
-                options);
+        // an upgrade's new master inherits the old one's WATCHDOG_PID: the watchdog is its own once it took over
+        long pid = upgradedFrom > 0 ? upgradedFrom : ProcessHandle.current().pid();
+        return new ServiceManager(socket::send, socket::close, watchdogInterval(env, pid), options, upgradedFrom > 0);
     }
 
     /** Messages to {@code sink}, one string a datagram (for tests); {@code watchdogInterval} null for none. */
     public static ServiceManager to(Consumer<String> sink, Duration watchdogInterval, MasterOptions options) {
-        return new ServiceManager(sink, () -> { }, watchdogInterval, options);
+        return new ServiceManager(sink, () -> { }, watchdogInterval, options, false);
     }
 
     /**
-     * Half of {@code WATCHDOG_USEC}, when it is meant for this process ({@code WATCHDOG_PID} unset or this pid);
+     * Half of {@code WATCHDOG_USEC}, when it is meant for this process ({@code WATCHDOG_PID} unset or {@code pid});
      * null for no watchdog.
      */
     static Duration watchdogInterval(Map<String, String> env, long pid) {
@@ -116,6 +127,19 @@ public final class ServiceManager implements RollingReload.Observer {
         send("STOPPING=1\nSTATUS=shutting down (" + why + ")\n" + extend(stopBound));
     }
 
+    /** The old master of an upgrade hands over: the new one is the main process from now. */
+    public void handedOver(long pid) {
+        send("MAINPID=" + pid + "\nSTATUS=upgraded: pid " + pid + " serves from now; pid "
+                + ProcessHandle.current().pid() + " drains");
+        muted = true;
+    }
+
+    /** The new master of an upgrade took over: it is the main process, and ready (READY=1 follows). */
+    public void tookOver() {
+        muted = false;
+        send("MAINPID=" + ProcessHandle.current().pid());
+    }
+
     /** The arbiter's loop is alive. */
     public void watchdog() {
         if (watchdogInterval != null) {
@@ -132,7 +156,7 @@ public final class ServiceManager implements RollingReload.Observer {
     }
 
     private void send(String message) {
-        if (socket != null) {
+        if (socket != null && !muted) {
             socket.accept(message);
         }
     }

@@ -451,6 +451,8 @@ final class Cluster implements AutoCloseable {
     public void close() {
         try {
             workerPids();
+            // a new master an upgrade started, and its workers
+            process.toHandle().descendants().forEach(p -> seenPids.add(p.pid()));
         } catch (RuntimeException e) {
             // the master is gone already
         }

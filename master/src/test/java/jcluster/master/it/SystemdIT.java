@@ -120,6 +120,41 @@ class SystemdIT {
         }
     }
 
+    /**
+     * An upgrade under systemd: the old master names the new main pid at the handover, the new one confirms it and
+     * says READY; the old one says nothing more (no STOPPING: the service is not stopping), the new one stops it.
+     */
+    @Test
+    void anUpgradeTellsSystemdTheNewMainPidAndOnlyTheNewMasterSpeaksAfterIt() throws Exception {
+        long newMaster = -1;
+        try (NotifySocket notify = new NotifySocket();
+             Cluster c = Cluster.startWithEnv(Map.of("NOTIFY_SOCKET", notify.path.toString()), "--workers=1")) {
+            notify.next();
+            assertEquals("READY=1\nSTATUS=1 worker(s) serving on 0.0.0.0:" + c.port, notify.next());
+            c.signal("USR2");
+            String handover = notify.next();
+            assertTrue(handover.matches("MAINPID=\\d+\nSTATUS=upgraded: pid \\d+ serves from now; pid " + c.pid()
+                    + " drains"), handover);
+            newMaster = Long.parseLong(handover.substring("MAINPID=".length(), handover.indexOf('\n')));
+            assertEquals("MAINPID=" + newMaster, notify.next());
+            assertEquals("READY=1\nSTATUS=1 worker(s) serving on 0.0.0.0:" + c.port, notify.next());
+            assertEquals(0, c.awaitExit(Duration.ofSeconds(30)));
+            Cluster.kill("TERM", newMaster);
+            assertTrue(notify.next().startsWith("STOPPING=1\nSTATUS=shutting down (SIGTERM)"));
+            assertTrue(ProcessHandle.of(newMaster).map(p -> p.onExit().orTimeout(30, TimeUnit.SECONDS).join())
+                    .isPresent());
+            assertEquals(List.of(), new ArrayList<>(notify.messages).stream().filter(m -> !m.equals("WATCHDOG=1"))
+                    .toList(), "nothing more");
+        } finally {
+            if (newMaster > 0) {
+                ProcessHandle.of(newMaster).ifPresent(p -> {
+                    p.descendants().forEach(ProcessHandle::destroyForcibly);
+                    p.destroyForcibly();
+                });
+            }
+        }
+    }
+
     /** journalctl -p err finds the errors: under systemd each line starts with its syslog priority. */
     @Test
     void linesToTheJournalCarryTheirPriorityWorkersLinesToo() throws Exception {

@@ -1,0 +1,269 @@
+package jcluster.master.it;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The shipped units ({@code dist/systemd}) under a real systemd, booted as PID 1 of its own namespaces by
+ * {@code src/test/systemd/sandbox}: installed as README says (the jar at /opt/jcluster/master.jar, on a tmpfs
+ * inside; the service user is {@code nobody}, the one change to the unit), driven with {@code systemctl}, and
+ * reached from a client inside the sandbox's own network.
+ */
+@Timeout(300)
+class SystemdUnitIT {
+    private static final Path SANDBOX = Path.of("src/test/systemd/sandbox").toAbsolutePath();
+    private static final Path UNITS = Path.of("../dist/systemd").toAbsolutePath().normalize();
+    private static final String SERVICE = "jcluster.service";
+    private static Path dir;
+
+    @BeforeAll
+    static void boot() throws Exception {
+        if (!Files.isExecutable(Path.of("/lib/systemd/systemd"))) {
+            // a machine without the package: Debian's, as the bench installs its tools
+            run(Duration.ofMinutes(5), "sh", "-c", "apt-get update -q && apt-get install -y -q systemd");
+        }
+        dir = TestFiles.dir("jcluster-systemd");
+        Files.createDirectory(dir.resolve("units"));
+        for (String unit : new String[] {SERVICE, "jcluster.socket"}) {
+            String text = Files.readString(UNITS.resolve(unit));
+            Files.writeString(dir.resolve("units").resolve(unit), text.replace("User=jcluster", "User=nobody")
+                    .replace("Group=jcluster", "Group=nogroup"));
+        }
+        Result started = run(Duration.ofSeconds(30), SANDBOX.toString(), "start", dir.toString());
+        assertEquals(0, started.code, "the sandbox did not boot: " + started.out);
+        // README's install steps, on file systems private to the sandbox: /opt for the jar, /var/cache for the
+        // unit's CacheDirectory=
+        inside("mount", "-t", "tmpfs", "-o", "mode=0755", "tmpfs", "/opt");
+        inside("mount", "-t", "tmpfs", "-o", "mode=0755", "tmpfs", "/var/cache");
+        inside("install", "-D", "-m", "0644", Cluster.JAR.toString(), "/opt/jcluster/master.jar");
+        inside("systemctl", "daemon-reload");
+    }
+
+    @AfterAll
+    static void shutdown() throws Exception {
+        if (dir != null) {
+            run(Duration.ofSeconds(10), SANDBOX.toString(), "stop", dir.toString());
+            TestFiles.deleteTree(dir);
+        }
+    }
+
+    /** Each test starts from both units stopped, whatever the one before left. */
+    @BeforeEach
+    void stopped() throws Exception {
+        inside("systemctl", "stop", SERVICE, "jcluster.socket");
+        inside("systemctl", "reset-failed");
+    }
+
+    @Test
+    void startReturnsWhenServingReloadAndUpgradeUnderLoadFailNothingStopDrains() throws Exception {
+        inside("systemctl", "start", SERVICE);
+        assertEquals("200", get(), "systemctl start returned before the server answered");
+        assertEquals("active/running", state());
+        long first = mainPid();
+        try (SandboxLoad load = new SandboxLoad()) {
+            // reload: reloading until the last new worker is READY, then running again
+            Set<String> seen = new LinkedHashSet<>();
+            inside("systemctl", "reload", SERVICE);
+            // systemctl reload returns once the reload began: the unit says reloading until it ends
+            Cluster.await(() -> {
+                seen.add(stateQuietly());
+                return seen.contains("reloading/reload");
+            }, Duration.ofSeconds(10), () -> "never reloading: " + seen);
+            awaitState(seen, "active/running", Duration.ofSeconds(60));
+            assertTrue(inside("java", "-jar", "/opt/jcluster/master.jar", "status", "--json")
+                    .contains("\"lastReload\":\"generation 2 complete\""));
+            // upgrade: systemd follows the new master (MAINPID=), the unit active throughout
+            String answer = inside("java", "-jar", "/opt/jcluster/master.jar", "upgrade");
+            long next = Long.parseLong(answer.split(" ")[3]);
+            seen.clear();
+            Cluster.await(() -> {
+                seen.add(stateQuietly());
+                return mainPidQuietly() == next;
+            }, Duration.ofSeconds(60), () -> "systemd's MainPID did not become " + next + ": " + seen);
+            Cluster.await(() -> !alive(first), Duration.ofSeconds(30), () -> "the old master is still running");
+            seen.add(state());
+            assertEquals(Set.of("active/running"), seen, "the unit's states during the upgrade");
+            List<String> result = load.stop();
+            assertEquals(List.of(), result.subList(1, result.size()), "failed requests, after " + result.get(0));
+        }
+        long before = System.nanoTime();
+        inside("systemctl", "stop", SERVICE);
+        assertTrue(System.nanoTime() - before < TimeUnit.SECONDS.toNanos(40), "within TimeoutStopSec");
+        assertEquals("Result=success\nExecMainStatus=0", inside("systemctl", "show", "-p", "Result,ExecMainStatus",
+                SERVICE).strip());
+        assertEquals("", inside("sh", "-c", "pgrep -u nobody java || true").strip(), "processes left");
+    }
+
+    @Test
+    void theWatchdogRestartsAMasterThatStopsPinging() throws Exception {
+        inside("systemctl", "start", SERVICE);
+        long frozen = mainPid();
+        inside("kill", "-STOP", Long.toString(frozen));
+        // WatchdogSec=10: killed then, restarted by Restart=on-failure
+        Cluster.await(() -> mainPidQuietly() != frozen && mainPidQuietly() > 0
+                        && "active/running".equals(stateQuietly()), Duration.ofSeconds(60),
+                () -> "not restarted: " + stateQuietly());
+        assertEquals("200", get());
+        assertNotEquals("NRestarts=0", inside("systemctl", "show", "-p", "NRestarts", SERVICE).strip());
+        Cluster.await(() -> !alive(frozen), Duration.ofSeconds(10), () -> "the frozen master is still there");
+    }
+
+    @Test
+    void theSocketUnitStartsTheServiceOnTheFirstConnection() throws Exception {
+        inside("systemctl", "start", "jcluster.socket");
+        assertEquals("inactive/dead", state());
+        assertEquals("200", get(), "the first connection");
+        // the first READY worker serves it; the unit is running once every worker is READY
+        awaitState(new LinkedHashSet<>(), "active/running", Duration.ofSeconds(30));
+    }
+
+    // ---- the sandbox -------------------------------------------------------------------------------------------
+
+    record Result(int code, String out) {
+    }
+
+    private static Result run(Duration timeout, String... cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        byte[] out = p.getInputStream().readAllBytes();
+        if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            p.destroyForcibly();
+            fail(String.join(" ", cmd) + " did not finish within " + timeout);
+        }
+        return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+    }
+
+    private static List<String> sandbox(String... cmd) {
+        List<String> full = new ArrayList<>(List.of(SANDBOX.toString(), "run", dir.toString()));
+        full.addAll(List.of(cmd));
+        return full;
+    }
+
+    /** Runs a command inside the sandbox; its output, or the test fails with the journal's last lines. */
+    private static String inside(String... cmd) throws IOException, InterruptedException {
+        Result r = run(Duration.ofSeconds(90), sandbox(cmd).toArray(String[]::new));
+        if (r.code != 0) {
+            Result journal = run(Duration.ofSeconds(10), sandbox("journalctl", "-n", "60", "--no-pager")
+                    .toArray(String[]::new));
+            fail(String.join(" ", cmd) + " exited " + r.code + ": " + r.out + "\njournal:\n" + journal.out);
+        }
+        return r.out;
+    }
+
+    /** GET / on port 8080 from inside, with bash's /dev/tcp: the status code. */
+    private static String get() throws IOException, InterruptedException {
+        String response = inside("timeout", "30", "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET / "
+                + "HTTP/1.1\\r\\nHost: sandbox\\r\\nConnection: close\\r\\n\\r\\n' >&3 && cat <&3");
+        return response.startsWith("HTTP/1.1 ") ? response.substring(9, 12) : response;
+    }
+
+    private static String state() throws IOException, InterruptedException {
+        Map<String, String> p = properties("ActiveState,SubState");
+        return p.get("ActiveState") + "/" + p.get("SubState");
+    }
+
+    private static String stateQuietly() {
+        try {
+            return state();
+        } catch (IOException | InterruptedException e) {
+            return e.toString();
+        }
+    }
+
+    private static long mainPid() throws IOException, InterruptedException {
+        return Long.parseLong(properties("MainPID").get("MainPID"));
+    }
+
+    private static long mainPidQuietly() {
+        try {
+            return mainPid();
+        } catch (IOException | InterruptedException e) {
+            return -1;
+        }
+    }
+
+    private static Map<String, String> properties(String names) throws IOException, InterruptedException {
+        Map<String, String> out = new TreeMap<>();
+        for (String line : inside("systemctl", "show", "-p", names, SERVICE).split("\n")) {
+            int eq = line.indexOf('=');
+            if (eq > 0) {
+                out.put(line.substring(0, eq), line.substring(eq + 1));
+            }
+        }
+        return out;
+    }
+
+    /** Polls the unit's state, collecting each one seen, until it is {@code wanted}. */
+    private static void awaitState(Set<String> seen, String wanted, Duration timeout) {
+        Cluster.await(() -> {
+            String s = stateQuietly();
+            seen.add(s);
+            return s.equals(wanted);
+        }, timeout, () -> "not " + wanted + "; seen " + seen);
+    }
+
+    /** Whether a process of the sandbox (its pid in the sandbox's PID namespace, as systemctl gives it) lives. */
+    private static boolean alive(long pid) {
+        try {
+            return inside("sh", "-c", "kill -0 " + pid + " 2>/dev/null && echo yes || echo no").strip().equals("yes");
+        } catch (IOException | InterruptedException e) {
+            return true;
+        }
+    }
+
+    /** {@link LoadMain} inside the sandbox, on port 8080: 4 clients until stopped. */
+    private static final class SandboxLoad implements AutoCloseable {
+        private final Process process;
+        private final BufferedReader out;
+        private final Path stopFile = dir.resolve("stop-load");
+
+        SandboxLoad() throws IOException {
+            process = new ProcessBuilder(sandbox(Cluster.javaBinary(), "-cp",
+                    Path.of("target/test-classes").toAbsolutePath().toString(), LoadMain.class.getName(), "8080", "4",
+                    "/run/sandbox/stop-load")).redirectErrorStream(true).start();
+            out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+            String line = out.readLine();
+            assertEquals("started", line, "the load did not start");
+        }
+
+        /** Stops the load: "ok N", then one line per failure. */
+        List<String> stop() throws IOException, InterruptedException {
+            Files.createFile(stopFile);
+            List<String> lines = new ArrayList<>();
+            for (String line; (line = out.readLine()) != null; ) {
+                lines.add(line);
+            }
+            assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+            assertTrue(!lines.isEmpty() && lines.get(0).startsWith("ok "), "load output: " + lines);
+            return lines;
+        }
+
+        @Override
+        public void close() throws IOException {
+            process.destroyForcibly();
+            Files.deleteIfExists(stopFile);
+        }
+    }
+}
