@@ -30,7 +30,7 @@ public final class ExitCodes {
     /** How a worker's log line explaining {@link #APP_LOAD_FAILED} begins; the master quotes the rest. */
     public static final String APP_LOAD_FAILED_LINE = "app failed to load: ";
 
-    private static final int SIGNAL_BASE = 128;
+    public static final int SIGNAL_BASE = 128;
 
     private ExitCodes() {
     }

@@ -13,7 +13,7 @@ import java.util.Map;
  * The per-worker secret is not here: it travels in the environment ({@link #SECRET_ENV}), which only the server's
  * user can read, and not on the command line, which everyone can.
  */
-public record WorkerOptions(int id, Path socket, int threads, int maxBody, int maxHeaderSize, int maxInitialLine,
+public record WorkerOptions(int id, int generation, Path socket, long orphanTimeoutMillis, int threads, int maxBody, int maxHeaderSize, int maxInitialLine,
                             long keepAliveTimeoutMillis, long headerTimeoutMillis, long shutdownTimeoutMillis,
                             App app, int blockingThreads, int blockingQueue, Path claims,
                             long maxRequestsPerConnection, long maxConnectionAgeMillis) {
@@ -28,7 +28,9 @@ public record WorkerOptions(int id, Path socket, int threads, int maxBody, int m
     public List<String> toArgs() {
         List<String> args = new ArrayList<>();
         args.add("--id=" + id);
+        args.add("--generation=" + generation);
         args.add("--socket=" + socket);
+        args.add("--orphan-timeout-ms=" + orphanTimeoutMillis);
         args.add("--threads=" + threads);
         args.add("--max-body=" + maxBody);
         args.add("--max-header-size=" + maxHeaderSize);
@@ -57,7 +59,8 @@ public record WorkerOptions(int id, Path socket, int threads, int maxBody, int m
             m.put(a.substring(2, eq), a.substring(eq + 1));
         }
         WorkerOptions o = new WorkerOptions(
-                Integer.parseInt(take(m, "id")), Path.of(take(m, "socket")), Integer.parseInt(take(m, "threads")),
+                Integer.parseInt(take(m, "id")), Integer.parseInt(take(m, "generation")), Path.of(take(m, "socket")),
+                Long.parseLong(take(m, "orphan-timeout-ms")), Integer.parseInt(take(m, "threads")),
                 Integer.parseInt(take(m, "max-body")), Integer.parseInt(take(m, "max-header-size")),
                 Integer.parseInt(take(m, "max-initial-line")), Long.parseLong(take(m, "keepalive-timeout-ms")),
                 Long.parseLong(take(m, "header-timeout-ms")), Long.parseLong(take(m, "shutdown-timeout-ms")),

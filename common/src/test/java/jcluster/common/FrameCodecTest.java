@@ -121,10 +121,10 @@ class FrameCodecTest {
 
     @Test
     void workerOptionsRoundTripAndRejectUnknownArguments() {
-        WorkerOptions o = new WorkerOptions(3, java.nio.file.Path.of("/run/x/handoff.sock"), 1, 1 << 20, 8192,
+        WorkerOptions o = new WorkerOptions(3, 2, java.nio.file.Path.of("/run/x/handoff.sock"), 30_000, 1, 1 << 20, 8192,
                 8192, 5000, 10000, 30000, WorkerOptions.App.DEFAULT, 16, 64, null, 0, 0);
         assertEquals(o, WorkerOptions.fromArgs(o.toArgs().toArray(new String[0])));
-        WorkerOptions app = new WorkerOptions(3, java.nio.file.Path.of("/run/x/handoff.sock"), 1, 1 << 20, 8192,
+        WorkerOptions app = new WorkerOptions(3, 2, java.nio.file.Path.of("/run/x/handoff.sock"), 30_000, 1, 1 << 20, 8192,
                 8192, 5000, 10000, 30000, new WorkerOptions.App(java.nio.file.Path.of("/srv/app.jar"), "com.example.App",
                 java.nio.file.Path.of("/srv/www")), 4, 0, java.nio.file.Path.of("/run/x/claims-3"), 100, 60_000);
         assertEquals(app, WorkerOptions.fromArgs(app.toArgs().toArray(new String[0])));

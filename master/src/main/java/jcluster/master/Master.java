@@ -11,6 +11,7 @@ import jcluster.master.handoff.Listener;
 import jcluster.master.ops.ControlAnswers;
 import jcluster.master.ops.Status;
 import jcluster.master.supervisor.Launcher;
+import jcluster.master.supervisor.Orphans;
 import jcluster.master.supervisor.RollingReload;
 import jcluster.master.supervisor.WorkerDeath;
 import jcluster.master.supervisor.WorkerPlanner;
@@ -100,8 +101,12 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
         }
     }
 
-    /** Starts the workers and the periodic check; on the loop. Completes {@link #exit} once done. */
-    void start(Path runtimeDir) {
+    /**
+     * Starts the workers and the periodic check; on the loop. Completes {@link #exit} once done.
+     * @param orphans workers a dead master left serving: adopted, and only what is missing is started
+     */
+    void start(Path runtimeDir, List<Orphans.Orphan> orphans) {
+        workers.adopt(orphans, reload);
         handoffs.takeFrom(listener, workers.all(), succession.startsServing());
         clock.every(this::check, CHECK_INTERVAL);
         systemd.starting(desired);
@@ -208,7 +213,8 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
             // it drains on its own (a signal sent to it): expected, and capacity is restored at once
             case LEAVING -> {
                 if (w.state() != WorkerProcess.State.DRAINING && w.live()) {
-                    log.info("{} drains on its own ({}); starting its replacement", w, Signals.name(f.leavingSignal()));
+                    log.info("{} drains on its own ({}); starting its replacement", w, f.leavingSignal() == 0
+                            ? "it was draining when its master died" : Signals.name(f.leavingSignal()));
                     w.draining();
                     manageWorkers();
                 }
@@ -308,7 +314,7 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
 
     private void announceReady() {
         log.info("ready: {} workers serving on {}", handoffs.dispatcher().size(), listener.localAddress());
-        systemd.ready(handoffs.dispatcher().size(), listener.localAddress());
+        systemd.ready(handoffs.dispatcher().size(), listener.localAddress(), listener.fd());
         launcher.prepareArchive();
     }
 

@@ -119,6 +119,12 @@ public final class MasterOptions {
                     + "(default: 30s).")
     public Duration bootTimeout = Duration.ofSeconds(30);
 
+    @Option(names = "--orphan-timeout", paramLabel = "DURATION", converter = Units.DurationConverter.class,
+            description = "If the master dies, its workers keep serving the connections they hold and wait this "
+                    + "long for a new master on the same runtime directory to adopt them, then drain and exit "
+                    + "(default: 30s; 0: at once).")
+    public Duration orphanTimeout = Duration.ofSeconds(30);
+
     @Option(names = "--worker-timeout", paramLabel = "DURATION", converter = Units.DurationConverter.class,
             description = "A worker whose event loop sends no heartbeat for this long gets SIGQUIT (thread dump) and "
                     + "is replaced (default: 30s).")

@@ -15,6 +15,7 @@ import jcluster.master.ops.ControlAnswers;
 import jcluster.master.ops.ControlServer;
 import jcluster.master.ops.PidFile;
 import jcluster.master.ops.RuntimeDir;
+import jcluster.master.supervisor.Orphans;
 import jcluster.master.supervisor.WorkerLauncher;
 import jcluster.master.systemd.ServiceManager;
 import jcluster.master.systemd.SocketActivation;
@@ -22,7 +23,12 @@ import jcluster.master.upgrade.Takeover;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.stream.Collectors;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -45,6 +51,8 @@ final class MasterServer {
     private WorkerLauncher launcher;
     private ServiceManager systemd;
     private Master master;
+    private List<Orphans.Orphan> orphans = List.of();
+    private final List<HandoffServer> adoptionSockets = new ArrayList<>();
     private boolean closed;
 
     MasterServer(MasterOptions options) {
@@ -79,12 +87,25 @@ final class MasterServer {
             } else {
                 acceptor = Acceptor.bind(loop, options.host, options.port, options.backlog, handoffs);
             }
-            runtimeDir = takeover != null ? RuntimeDir.join(dir) : RuntimeDir.prepare(dir);
+            // a dead master's workers that still serve: adopted, with their claims files and sockets
+            orphans = takeover != null || !Files.isDirectory(dir) ? List.of()
+                    : Orphans.find(dir, RuntimeDir.currentUid());
+            runtimeDir = takeover != null ? RuntimeDir.join(dir) : RuntimeDir.prepare(dir, orphans.stream()
+                    .map(Orphans.Orphan::claims).filter(Objects::nonNull).collect(Collectors.toSet()));
             launcher = new WorkerLauncher(options, runtimeDir);
             systemd = ServiceManager.fromEnvironment(System.getenv(), options, from);
+            if (activated >= 0) {
+                systemd.listenerFromSystemd();
+            }
             master = new Master(options, clock, launcher, acceptor, handoffs,
                     () -> AppCheck.problem(options.appJar, options.appClass), systemd, takeover);
             handoff = HandoffServer.bind(loop, runtimeDir.handoffSocket(), master);
+            // an orphan connects again where it was told to first (an upgraded master's socket is handoff-PID.sock)
+            for (Path socket : orphans.stream().map(Orphans.Orphan::socket).distinct().toList()) {
+                if (!socket.equals(runtimeDir.handoffSocket())) {
+                    adoptionSockets.add(HandoffServer.bind(loop, socket, master));
+                }
+            }
             ControlAnswers answers = new ControlAnswers(master, master.succession());
             if (takeover == null) {
                 serve(loop, master, answers);
@@ -107,7 +128,7 @@ final class MasterServer {
         });
         Runtime.getRuntime().addShutdownHook(new Thread(this::afterExit, "master-exit"));
         Signals.install(loop, master::onSignal);
-        loop.execute(() -> master.start(runtimeDir.path()));
+        loop.execute(() -> master.start(runtimeDir.path(), orphans));
         int code = master.exit().join();
         close();
         log.info("exiting with code {}", code);
@@ -157,6 +178,7 @@ final class MasterServer {
         quietly(admin, () -> admin.close());
         quietly(control, () -> control.close());
         quietly(handoff, () -> handoff.close());
+        adoptionSockets.forEach(s -> quietly(s, s::close));
         quietly(acceptor, () -> acceptor.close());
         quietly(runtimeDir, () -> runtimeDir.remove());
         quietly(pidFile, () -> pidFile.remove());

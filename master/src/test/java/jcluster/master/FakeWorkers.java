@@ -95,7 +95,7 @@ final class FakeWorkers implements Launcher {
     }
 
     @Override
-    public OsProcess start(int id, byte[] secret, Path claimsFile) throws IOException {
+    public OsProcess start(int id, int generation, byte[] secret, Path claimsFile) throws IOException {
         if (failNext) {
             failNext = false;
             throw new IOException("Cannot run program \"java\": error=2, No such file or directory");

@@ -83,7 +83,7 @@ class MasterTest {
         new CommandLine(options).parseArgs(flags);
         master = new Master(options, clock, launcher, listener, Handoffs.of(options, clock, id -> null),
                 appProblem != null ? appProblem : () -> null, ServiceManager.to(notified::add, watchdog, options), null);
-        master.start(java.nio.file.Path.of("/run/test"));
+        master.start(java.nio.file.Path.of("/run/test"), List.of());
         clock.runPending();
         return master;
     }
@@ -507,6 +507,8 @@ class MasterTest {
         assertEquals(List.of(), told("READY=1"), "not before every worker is READY");
         launcher.ready(master, 2);
         assertEquals(List.of("READY=1\nSTATUS=2 worker(s) serving on 127.0.0.1:8080"), told("READY=1"));
+        assertEquals(List.of("FDSTORE=1\nFDNAME=http\n(with fd 42)"), told("FDSTORE=1"),
+                "the listening socket, into systemd's fd store, once serving");
         master.reload();
         String reloading = told("RELOADING=1").get(0);
         assertTrue(reloading.matches("RELOADING=1\nMONOTONIC_USEC=\\d+\nSTATUS=reloading: generation 2 replaces the "
@@ -520,7 +522,7 @@ class MasterTest {
         assertEquals(List.of("STOPPING=1\nSTATUS=shutting down (stop through the control socket)\n"
                 + "EXTEND_TIMEOUT_USEC=15000000"), told("STOPPING=1"));
         String order = notified.stream().map(m -> m.substring(0, m.indexOf('='))).collect(Collectors.joining(" "));
-        assertEquals("STATUS READY RELOADING READY STOPPING", order);
+        assertEquals("STATUS READY FDSTORE RELOADING READY STOPPING", order);
     }
 
     @Test

@@ -54,6 +54,16 @@ final class Drain implements MasterLink.Orders {
         return state;
     }
 
+    @Override
+    public boolean serving() {
+        return state == State.SERVING;
+    }
+
+    @Override
+    public boolean done() {
+        return state == State.DRAINED || state == State.STOPPED;
+    }
+
     /** True from the drain on: responses say {@code Connection: close}. Read on any thread. */
     boolean draining() {
         return state != State.SERVING;

@@ -46,6 +46,8 @@ final class FdReceiver extends ChannelInboundHandlerAdapter {
     private long ackFrames;
     private int unacked;
     private boolean ackScheduled;
+    /** Adopted by a new master: the first fd it sends is this worker's new output, not a connection. */
+    private boolean expectOutput;
 
     FdReceiver(EventLoopGroup group, HttpInitializer http, Set<Channel> connections, Runnable onClose,
                Channel control, ClaimSlots claims) {
@@ -63,6 +65,11 @@ final class FdReceiver extends ChannelInboundHandlerAdapter {
             log.error("unexpected {} on the handoff socket; closing it", msg.getClass().getSimpleName());
             ReferenceCountUtil.release(msg);
             ctx.close();
+            return;
+        }
+        if (expectOutput) {
+            expectOutput = false;
+            Output.redirectTo(fd);
             return;
         }
         unacked++;
@@ -83,6 +90,12 @@ final class FdReceiver extends ChannelInboundHandlerAdapter {
             onClose.run();
         });
         group.next().register(ch);
+    }
+
+    /** This socket is to a master that adopted this worker: it sends this worker's new output first. */
+    FdReceiver expectingOutput() {
+        expectOutput = true;
+        return this;
     }
 
     private static void closeQuietly(FileDescriptor fd) {

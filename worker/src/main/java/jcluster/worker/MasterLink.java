@@ -4,6 +4,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
@@ -22,58 +23,192 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
  * The worker's two sockets to the master's handoff socket: frames both ways on the control socket, connection fds
  * (master → worker) on the other. Each opens with a HELLO carrying the worker's id and secret; the master's frames
- * (DRAIN, STOP) and the loss of either socket become {@link Orders}.
+ * (DRAIN, STOP) become {@link Orders}.
+ * <p>A master that dies leaves its workers orphaned, not gone: with an orphan timeout, the worker keeps serving the
+ * connections it holds and connects again every {@link #RETRY_MILLIS} to the same socket path, where a new master
+ * on the same runtime directory listens; once both sockets are back it says READY (or LEAVING, if it was
+ * draining), and the new master has adopted it. No new master within the timeout: it drains and exits, as it does
+ * at once without a timeout. Everything here runs on the control socket's loop, the worker's own state's.
  */
 final class MasterLink {
     private static final Logger log = LoggerFactory.getLogger(MasterLink.class);
+    /** How often an orphaned worker tries the master's socket. */
+    static final long RETRY_MILLIS = 250;
+    /** A link lost this soon after it was made again was not an adoption. */
+    static final long REJECTED_WITHIN_MILLIS = 1000;
 
     /** What the master's frames, and its loss, make the worker do; called on the control socket's loop. */
     interface Orders {
         void drain(String why);
 
         void stop();
+
+        /** Not draining, not leaving: READY to a new master, not LEAVING. */
+        boolean serving();
+
+        /** Drained or stopped: the exit is under way, and the sockets close with it. */
+        boolean done();
     }
 
-    private final Channel control;
-    private final FdReceiver receiver;
+    private final EventLoopGroup group;
+    private final EventLoop loop;
+    private final Path socket;
+    private final int id;
+    private final byte[] secret;
+    private final Orders orders;
+    private final Function<Channel, FdReceiver> receivers;
+    private final long orphanTimeoutMillis;
+    private Channel control;
+    private Channel fds;
+    private FdReceiver receiver;
+    /** When the master was lost, while orphaned; -1 while linked. */
+    private long orphanedSince = -1;
+    /** When a new master last took this worker back, and since when it had been orphaned then. */
+    private long adoptedAt = -1;
+    private long orphanedBefore;
 
-    private MasterLink(Channel control, FdReceiver receiver) {
-        this.control = control;
-        this.receiver = receiver;
+    private MasterLink(EventLoopGroup group, Path socket, int id, byte[] secret, Orders orders,
+                       Function<Channel, FdReceiver> receivers, long orphanTimeoutMillis) {
+        this.group = group;
+        this.loop = group.next();
+        this.socket = socket;
+        this.id = id;
+        this.secret = secret;
+        this.orders = orders;
+        this.receivers = receivers;
+        this.orphanTimeoutMillis = orphanTimeoutMillis;
     }
 
     /**
-     * Connects both sockets and says HELLO on each.
-     * @param receiver the fd socket's handler, given the control socket its acknowledgements go on
+     * Connects both sockets and says HELLO on each; blocks until then.
+     * @param receivers the fd socket's handler, given the control socket its acknowledgements go on
+     * @param orphanTimeoutMillis how long to wait for a new master once this one is gone; 0 to drain at once
      */
     static MasterLink connect(EventLoopGroup group, Path socket, int id, byte[] secret, Orders orders,
-                              Function<Channel, FdReceiver> receiver) throws InterruptedException {
+                              Function<Channel, FdReceiver> receivers, long orphanTimeoutMillis)
+            throws InterruptedException {
+        MasterLink link = new MasterLink(group, socket, id, secret, orders, receivers, orphanTimeoutMillis);
+        CompletableFuture<Void> linked = new CompletableFuture<>();
+        link.loop.execute(() -> link.open(linked));
+        try {
+            linked.get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("cannot connect to the master's socket " + socket + ": "
+                    + e.getCause().getMessage(), e.getCause());
+        }
+        return link;
+    }
+
+    /** Opens the control socket, then the fd socket, each with its HELLO; on the loop. */
+    private void open(CompletableFuture<Void> linked) {
+        boolean again = control != null;
         DomainSocketAddress master = new DomainSocketAddress(socket.toFile());
-        Channel control = new Bootstrap().group(group).channel(EpollDomainSocketChannel.class)
+        new Bootstrap().group(loop).channel(EpollDomainSocketChannel.class)
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new FrameCodec(), new ControlHandler(orders));
+                        ch.pipeline().addLast(new FrameCodec(), new ControlHandler());
                     }
                 })
-                .connect(master).sync().channel();
-        control.writeAndFlush(Frame.hello(id, Frame.ChannelKind.CONTROL, secret));
-        FdReceiver fdReceiver = receiver.apply(control);
-        Channel fds = new Bootstrap().group(group).channel(EpollDomainSocketChannel.class)
-                .option(EpollChannelOption.DOMAIN_SOCKET_READ_MODE, DomainSocketReadMode.FILE_DESCRIPTORS)
-                .handler(fdReceiver)
-                .connect(master).sync().channel();
-        // this socket reads fds only, so it has no codec: the HELLO is encoded by hand
-        ByteBuf hello = Unpooled.buffer();
-        FrameCodec.encodeTo(Frame.hello(id, Frame.ChannelKind.FDS, secret), hello);
-        fds.writeAndFlush(hello);
-        fds.closeFuture().addListener(f -> control.eventLoop().execute(() -> orders.drain("handoff socket closed")));
-        return new MasterLink(control, fdReceiver);
+                .connect(master).addListener((ChannelFutureListener) c -> {
+                    if (!c.isSuccess()) {
+                        linked.completeExceptionally(c.cause());
+                        return;
+                    }
+                    Channel ctl = c.channel();
+                    ctl.writeAndFlush(Frame.hello(id, Frame.ChannelKind.CONTROL, secret));
+                    FdReceiver fdReceiver = again ? receivers.apply(ctl).expectingOutput() : receivers.apply(ctl);
+                    new Bootstrap().group(group).channel(EpollDomainSocketChannel.class)
+                            .option(EpollChannelOption.DOMAIN_SOCKET_READ_MODE, DomainSocketReadMode.FILE_DESCRIPTORS)
+                            .handler(fdReceiver)
+                            .connect(master).addListener((ChannelFutureListener) f -> loop.execute(() -> {
+                                if (!f.isSuccess()) {
+                                    ctl.close();
+                                    linked.completeExceptionally(f.cause());
+                                    return;
+                                }
+                                // this socket reads fds only, so it has no codec: the HELLO is encoded by hand
+                                ByteBuf hello = Unpooled.buffer();
+                                FrameCodec.encodeTo(Frame.hello(id, Frame.ChannelKind.FDS, secret), hello);
+                                f.channel().writeAndFlush(hello);
+                                control = ctl;
+                                fds = f.channel();
+                                receiver = fdReceiver;
+                                Channel mine = ctl;
+                                ctl.closeFuture().addListener(x -> loop.execute(() -> lost(mine,
+                                        "EOF on the control socket")));
+                                fds.closeFuture().addListener(x -> loop.execute(() -> lost(mine,
+                                        "handoff socket closed")));
+                                linked.complete(null);
+                            }));
+                });
+    }
+
+    /** One of the sockets to the master closed: this link is over; orphaned, or leaving. */
+    private void lost(Channel which, String why) {
+        if (which != control || orphanedSince >= 0 || orders.done()) {
+            return;
+        }
+        control.close();
+        fds.close();
+        if (orphanTimeoutMillis == 0) {
+            orders.drain("master gone (" + why + ")");
+            return;
+        }
+        long now = System.nanoTime();
+        if (adoptedAt >= 0 && now - adoptedAt < TimeUnit.MILLISECONDS.toNanos(REJECTED_WITHIN_MILLIS)) {
+            // the master it connected to did not keep it (it refused its HELLO, or died at once): the same
+            // orphan period goes on, and the next try waits longer
+            orphanedSince = orphanedBefore;
+            log.debug("the new master let go of this worker ({}); trying again", why);
+            loop.schedule(this::reconnect, REJECTED_WITHIN_MILLIS, TimeUnit.MILLISECONDS);
+            return;
+        }
+        orphanedSince = now;
+        log.warn("master gone ({}); serving what this worker holds and waiting up to {} ms for a new master on {}",
+                why, orphanTimeoutMillis, socket);
+        loop.schedule(this::reconnect, RETRY_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /** Orphaned: tries the master's socket again, until a new master is there or the orphan timeout ends. */
+    private void reconnect() {
+        long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - orphanedSince);
+        if (waited >= orphanTimeoutMillis) {
+            log.warn("no new master within {} ms (--orphan-timeout)", orphanTimeoutMillis);
+            orders.drain("master gone, and no new master within the orphan timeout");
+            return;
+        }
+        CompletableFuture<Void> linked = new CompletableFuture<>();
+        linked.whenComplete((ok, failed) -> loop.execute(() -> {
+            if (failed != null) {
+                loop.schedule(this::reconnect, RETRY_MILLIS, TimeUnit.MILLISECONDS);
+                return;
+            }
+            if (!control.isActive() || !fds.isActive()) {
+                // closed already (a master that refused the HELLO): still orphaned, the same period goes on
+                loop.schedule(this::reconnect, REJECTED_WITHIN_MILLIS, TimeUnit.MILLISECONDS);
+                return;
+            }
+            adoptedAt = System.nanoTime();
+            orphanedBefore = orphanedSince;
+            orphanedSince = -1;
+            if (orders.serving()) {
+                log.info("adopted by a new master on {} after {} ms; ready", socket, waited);
+                ready();
+            } else {
+                log.info("adopted by a new master on {} after {} ms; still draining", socket, waited);
+                control.writeAndFlush(Frame.leaving(0));
+            }
+        }));
+        open(linked);
     }
 
     /** The fd socket's handler: its totals go into the DEBUG account. */
@@ -83,11 +218,12 @@ final class MasterLink {
 
     /** The control socket's loop: the worker's own state lives on it. */
     EventLoop loop() {
-        return control.eventLoop();
+        return loop;
     }
 
+    /** Linked to a master now (not orphaned, not gone); on the loop. */
     boolean connected() {
-        return control.isActive();
+        return orphanedSince < 0 && control != null && control.isActive();
     }
 
     /** The HTTP stack is up and answered its self-probe: send connections. */
@@ -118,13 +254,7 @@ final class MasterLink {
     }
 
     /** The master's frames, on the control socket's loop. */
-    private static final class ControlHandler extends SimpleChannelInboundHandler<Frame> {
-        private final Orders orders;
-
-        ControlHandler(Orders orders) {
-            this.orders = orders;
-        }
-
+    private final class ControlHandler extends SimpleChannelInboundHandler<Frame> {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, Frame frame) {
             switch (frame.type()) {
@@ -138,14 +268,9 @@ final class MasterLink {
         }
 
         @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            orders.drain("master gone (EOF on the control socket)");
-        }
-
-        @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             if (cause instanceof IOException) {
-                // a reset is how a killed master looks from here: the close drains this worker
+                // a reset is how a killed master looks from here: the close makes this worker an orphan
                 log.info("control socket: {}", cause.getMessage());
             } else {
                 log.error("control socket failed; closing it", cause);

@@ -90,7 +90,8 @@ final class Worker implements ServerState, AppContext {
             ClaimSlots claims = options.claims() == null ? null : ClaimSlots.open(options.claims());
             EventLoopGroup loops = group;
             link = MasterLink.connect(group, options.socket(), options.id(), secret, drain, control ->
-                    new FdReceiver(loops, http, connections, drain::connectionClosed, control, claims));
+                    new FdReceiver(loops, http, connections, drain::connectionClosed, control, claims),
+                    options.orphanTimeoutMillis());
             drain.linkedTo(link);
             Signals.install(link.loop(), this::onSignal);
             link.ready();

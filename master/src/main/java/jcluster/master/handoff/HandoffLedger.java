@@ -44,8 +44,21 @@ public final class HandoffLedger {
 
     /** @param claimsFile where to make the claim slots shared with the worker, or null to hand off without them */
     HandoffLedger(Path claimsFile) throws IOException {
+        this(claimsFile, claimsFile == null ? null : ClaimSlots.create(claimsFile));
+    }
+
+    private HandoffLedger(Path claimsFile, ClaimSlots claims) {
         this.claimsFile = claimsFile;
-        this.claims = claimsFile == null ? null : ClaimSlots.create(claimsFile);
+        this.claims = claims;
+    }
+
+    /**
+     * The ledger of an adopted worker: its claim slots are the file its first master made, which it still maps.
+     * Both sides count again from 1 on the new fd socket, and every slot is offered before its fd is sent, so what
+     * the old master left in the slots is overwritten before it could matter.
+     */
+    static HandoffLedger adopt(Path claimsFile) throws IOException {
+        return new HandoffLedger(claimsFile, claimsFile == null ? null : ClaimSlots.open(claimsFile));
     }
 
     /** The claim slots' file, for the worker's command line; null without them. */

@@ -98,6 +98,14 @@ public final class Handoffs implements Acceptor.Sink {
         return new HandoffLedger(claimsFile == null ? null : claimsFile.apply(id));
     }
 
+    /**
+     * An adopted worker's ledger, on the claims file it has (it claims every fd it reads in it, whatever this
+     * master's --handoff-timeout), or none if it has none.
+     */
+    public HandoffLedger adoptedLedger(Path claims) throws IOException {
+        return HandoffLedger.adopt(claims);
+    }
+
     /** Chooses among the READY workers; each worker's state transitions keep its list. */
     public Dispatcher<WorkerProcess> dispatcher() {
         return dispatcher;

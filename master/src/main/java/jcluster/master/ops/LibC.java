@@ -1,6 +1,7 @@
 package jcluster.master.ops;
 
 import jnr.ffi.LibraryLoader;
+import jnr.ffi.Pointer;
 import jnr.ffi.types.intptr_t;
 import jnr.ffi.types.size_t;
 import jnr.ffi.types.ssize_t;
@@ -41,6 +42,12 @@ public interface LibC {
     long sendto(int fd, byte[] buf, @size_t long len, int flags, byte[] addr, int addrlen);
 
     int getsockopt(int fd, int level, int name, int[] value, int[] length);
+
+    int SCM_RIGHTS = 1;
+
+    /** {@code msg}: a struct msghdr in native memory. */
+    @ssize_t
+    long sendmsg(int fd, Pointer msg, int flags);
 
     int fcntl(int fd, int cmd, int arg);
 

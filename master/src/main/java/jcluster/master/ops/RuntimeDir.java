@@ -27,7 +27,8 @@ import java.util.stream.Stream;
  * of an upgrade, while the old one still has its own) and a claims file per worker ({@code claims-ID}).
  * <p>At start everything a previous run left there is removed (a crashed master leaves all of it), unless a live
  * master still answers on its control socket (another master given the same --runtime-dir), and a directory that
- * holds anything else is refused rather than emptied: it was not ours. The new master of an upgrade joins the
+ * holds anything else is refused rather than emptied: it was not ours; the claims files of workers a dead master
+ * left serving stay, for the new master to adopt them. The new master of an upgrade joins the
  * directory as it is instead. On exit each master removes what it made, and the last one the directory.
  */
 public final class RuntimeDir {
@@ -67,7 +68,8 @@ public final class RuntimeDir {
         return Path.of(System.getProperty("java.io.tmpdir"), "jcluster-" + currentUid() + "-" + port);
     }
 
-    public static RuntimeDir prepare(Path dir) {
+    /** @param keep leftovers to keep: the claims files of the workers a dead master left, to be adopted */
+    public static RuntimeDir prepare(Path dir, Set<Path> keep) {
         String fix = "; choose another with --runtime-dir";
         int longest = dir.toAbsolutePath().resolve(HANDOFF_SOCKET).toString().getBytes(StandardCharsets.UTF_8).length;
         if (longest > MAX_SOCKET_PATH) {
@@ -91,7 +93,7 @@ public final class RuntimeDir {
             // what is in a directory that was there already is checked before anything in it changes: a
             // directory that is not ours (another program's, the current one given by mistake) is left as it was
             RuntimeDir r = new RuntimeDir(dir, dir.resolve(HANDOFF_SOCKET));
-            r.clearLeftovers();
+            r.clearLeftovers(keep);
             Files.setPosixFilePermissions(dir, OWNER_ONLY);
             if (!Files.isWritable(dir)) {
                 throw new AccessDeniedException(dir.toString());
@@ -133,7 +135,7 @@ public final class RuntimeDir {
     }
 
     /** Removes what a previous run left; refuses a directory in use by a live master or holding foreign files. */
-    private void clearLeftovers() throws IOException {
+    private void clearLeftovers(Set<Path> keep) throws IOException {
         List<Path> entries;
         try (Stream<Path> list = Files.list(dir)) {
             entries = list.sorted().toList();
@@ -149,7 +151,9 @@ public final class RuntimeDir {
                     + "socket answers); stop it or choose another --runtime-dir");
         }
         for (Path p : entries) {
-            Files.deleteIfExists(p);
+            if (!keep.contains(p)) {
+                Files.deleteIfExists(p);
+            }
         }
     }
 

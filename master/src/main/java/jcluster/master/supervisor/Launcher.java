@@ -13,7 +13,7 @@ public interface Launcher {
      * @param secret what its HELLO must carry
      * @param claimsFile its claim slots, or null when handoffs are not revocable
      */
-    OsProcess start(int id, byte[] secret, Path claimsFile) throws IOException;
+    OsProcess start(int id, int generation, byte[] secret, Path claimsFile) throws IOException;
 
     /**
      * Starts a new master with this one's command line (an upgrade), not as a child of this one: as a child of

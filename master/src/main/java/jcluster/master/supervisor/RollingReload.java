@@ -62,6 +62,12 @@ public final class RollingReload {
         this.observer = observer;
     }
 
+    /** Adopted workers of this generation serve: it is the wanted one, not one to replace. */
+    public void continueFrom(int adopted) {
+        generation = Math.max(generation, adopted);
+        newest = Math.max(newest, adopted);
+    }
+
     /** The wanted generation: older workers are replaced. */
     public int generation() {
         return generation;

@@ -58,8 +58,9 @@ public final class WorkerLauncher implements Launcher {
     }
 
     @Override
-    public OsProcess start(int id, byte[] secret, Path claimsFile) throws IOException {
-        WorkerOptions wo = new WorkerOptions(id, runtimeDir.handoffSocket(), options.workerThreads, (int) options.maxBody,
+    public OsProcess start(int id, int generation, byte[] secret, Path claimsFile) throws IOException {
+        WorkerOptions wo = new WorkerOptions(id, generation, runtimeDir.handoffSocket(),
+                options.orphanTimeout.toMillis(), options.workerThreads, (int) options.maxBody,
                 MAX_HEADER_SIZE, MAX_INITIAL_LINE, options.keepAliveTimeout.toMillis(),
                 options.headerTimeout.toMillis(),
                 // the worker's own deadline is a backstop for when the master is gone; the master's acts first

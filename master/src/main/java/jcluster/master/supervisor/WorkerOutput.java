@@ -30,6 +30,12 @@ final class WorkerOutput {
         readers.add(relay(process.getErrorStream(), "worker-" + id + "-stderr"));
     }
 
+    /** An adopted worker's: one pipe, its stdout and stderr both. */
+    WorkerOutput(int id, long pid, InputStream output) {
+        this.tag = "[worker-" + id + " pid=" + pid + "]";
+        readers.add(relay(output, "worker-" + id + "-output"));
+    }
+
     private Thread relay(InputStream in, String name) {
         Thread t = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {

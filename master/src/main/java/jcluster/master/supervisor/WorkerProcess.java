@@ -115,6 +115,10 @@ public final class WorkerProcess implements Dispatcher.Candidate {
             }
         } else {
             fds = ch;
+            if (process instanceof AdoptedProcess adopted) {
+                // before any connection: the first fd an adopted worker reads is its new output
+                adopted.relayOutput(id, ch);
+            }
         }
         return true;
     }

@@ -139,6 +139,36 @@ public final class WorkerTable {
         }
     }
 
+    /**
+     * Takes in the workers a dead master left, before any is started: each is STARTING until it connects again and
+     * says READY (or LEAVING, if it was draining), as a new worker would, and the boot timeout applies. Ids go on
+     * after the highest adopted; their generation is the wanted one.
+     */
+    public void adopt(List<Orphans.Orphan> orphans, RollingReload reload) {
+        for (Orphans.Orphan o : orphans) {
+            try {
+                adopt(o);
+                reload.continueFrom(o.generation());
+            } catch (IOException e) {
+                log.warn("cannot adopt worker {} (pid {}) a dead master left: {}", o.id(), o.pid(), e.getMessage());
+            }
+        }
+        if (!workers.isEmpty()) {
+            log.info("adopting {} worker(s) a dead master left serving: pids {}", workers.size(),
+                    workers.stream().map(WorkerProcess::pid).toList());
+        }
+    }
+
+    private void adopt(Orphans.Orphan o) throws IOException {
+        ProcessHandle handle = ProcessHandle.of(o.pid()).orElseThrow(() -> new IOException("pid " + o.pid()
+                + " is gone"));
+        WorkerProcess w = new WorkerProcess(o.id(), o.generation(), 0, recycler.maxRequestsForNewWorker(), o.secret(),
+                new AdoptedProcess(handle), handoffs.adoptedLedger(o.claims()), clock, handoffs.dispatcher());
+        workers.add(w);
+        nextId = Math.max(nextId, o.id() + 1);
+        w.process.exited().thenRun(() -> clock.execute(() -> exited.accept(w)));
+    }
+
     /** Tells a worker to drain: no more connections for it, and its exit is expected. */
     public void drain(WorkerProcess w, String why) {
         log.info("draining {}: {}", w, why);
@@ -169,7 +199,7 @@ public final class WorkerTable {
                 }
             }
             w = new WorkerProcess(id, generation, inherited == null ? 0 : inherited,
-                    recycler.maxRequestsForNewWorker(), secret, launcher.start(id, secret, ledger.claimsFile()),
+                    recycler.maxRequestsForNewWorker(), secret, launcher.start(id, generation, secret, ledger.claimsFile()),
                     ledger, clock, handoffs.dispatcher());
         } catch (IOException | RuntimeException e) {
             if (ledger != null) {

@@ -1,6 +1,8 @@
 package jcluster.master.systemd;
 
 import jcluster.master.ops.LibC;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,6 +81,42 @@ final class NotifySocket {
                     message.lines().findFirst().orElse(""));
         } else if (sent >= 0) {
             failedBefore = false;
+        }
+    }
+
+    /**
+     * Sends one datagram with an fd attached (SCM_RIGHTS), as {@code FDSTORE=1} needs; a failure is logged. The structs are laid out by hand for LP64 Linux (x86-64, aarch64): msghdr of 56 bytes, iovec of 16, one
+     * cmsghdr of 16 plus the int, padded to 24.
+     */
+    void send(String message, int passed) {
+        jnr.ffi.Runtime rt = jnr.ffi.Runtime.getRuntime(libc);
+        if (rt.addressSize() != 8) {
+            log.warn("cannot pass an fd to the service manager from a 32-bit JVM; not storing it");
+            return;
+        }
+        byte[] b = message.getBytes(StandardCharsets.UTF_8);
+        Pointer data = Memory.allocateDirect(rt, b.length);
+        data.put(0, b, 0, b.length);
+        Pointer to = Memory.allocateDirect(rt, address.length);
+        to.put(0, address, 0, address.length);
+        Pointer iov = Memory.allocateDirect(rt, 16, true);
+        iov.putAddress(0, data.address());
+        iov.putLong(8, b.length);
+        Pointer control = Memory.allocateDirect(rt, 24, true);
+        control.putLong(0, 16 + 4);
+        control.putInt(8, LibC.SOL_SOCKET);
+        control.putInt(12, LibC.SCM_RIGHTS);
+        control.putInt(16, passed);
+        Pointer msg = Memory.allocateDirect(rt, 56, true);
+        msg.putAddress(0, to.address());
+        msg.putInt(8, address.length);
+        msg.putAddress(16, iov.address());
+        msg.putLong(24, 1);
+        msg.putAddress(32, control.address());
+        msg.putLong(40, 24);
+        if (libc.sendmsg(fd, msg, 0) < 0) {
+            log.warn("cannot pass the listening socket to the service manager on {} ({}); the server goes on",
+                    name, message.lines().findFirst().orElse(""));
         }
     }
 

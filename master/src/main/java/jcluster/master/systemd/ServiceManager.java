@@ -6,6 +6,7 @@ import jcluster.master.supervisor.RollingReload;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
@@ -32,15 +33,20 @@ public final class ServiceManager implements RollingReload.Observer {
 
     /** Where the messages go: the notify socket; null when there is none. */
     private final Consumer<String> socket;
+    /** Where a message with an fd goes ({@code FDSTORE=1}). */
+    private final BiConsumer<String, Integer> socketWithFd;
     private final Runnable close;
     private final Duration watchdogInterval;
     private final Duration bootBound;
     private final Duration stopBound;
+    /** The listening socket came from systemd (a socket unit, or the fd store after a restart): it has it. */
+    private boolean passedBySystemd;
     /** Not systemd's main process: before an upgrade's handover (the new master), or after it (the old one). */
     private boolean muted;
 
-    private ServiceManager(Consumer<String> socket, Runnable close, Duration watchdogInterval, MasterOptions options,
-                           boolean muted) {
+    private ServiceManager(Consumer<String> socket, BiConsumer<String, Integer> socketWithFd, Runnable close,
+                           Duration watchdogInterval, MasterOptions options, boolean muted) {
+        this.socketWithFd = socketWithFd;
         this.muted = muted;
         this.socket = socket;
         this.close = close;
@@ -56,16 +62,18 @@ public final class ServiceManager implements RollingReload.Observer {
     public static ServiceManager fromEnvironment(Map<String, String> env, MasterOptions options, long upgradedFrom) {
         NotifySocket socket = env.get("NOTIFY_SOCKET") == null ? null : NotifySocket.open(env.get("NOTIFY_SOCKET"));
         if (socket == null) {
-            return new ServiceManager(null, () -> { }, null, options, false);
+            return new ServiceManager(null, null, () -> { }, null, options, false);
         }
         // an upgrade's new master inherits the old one's WATCHDOG_PID: the watchdog is its own once it took over
         long pid = upgradedFrom > 0 ? upgradedFrom : ProcessHandle.current().pid();
-        return new ServiceManager(socket::send, socket::close, watchdogInterval(env, pid), options, upgradedFrom > 0);
+        return new ServiceManager(socket::send, socket::send, socket::close, watchdogInterval(env, pid), options,
+                upgradedFrom > 0);
     }
 
     /** Messages to {@code sink}, one string a datagram (for tests); {@code watchdogInterval} null for none. */
     public static ServiceManager to(Consumer<String> sink, Duration watchdogInterval, MasterOptions options) {
-        return new ServiceManager(sink, () -> { }, watchdogInterval, options, false);
+        return new ServiceManager(sink, (m, fd) -> sink.accept(m + "\n(with fd " + fd + ")"), () -> { },
+                watchdogInterval, options, false);
     }
 
     /**
@@ -96,9 +104,17 @@ public final class ServiceManager implements RollingReload.Observer {
         send("STATUS=starting " + workers + " worker(s)\n" + extend(bootBound));
     }
 
-    /** Every wanted worker is READY. */
-    public void ready(int workers, String address) {
+    /**
+     * Every wanted worker is READY. The listening socket goes into systemd's fd store ({@code FDSTORE=1}, named
+     * {@value SocketActivation#NAME}; a unit with {@code FileDescriptorStoreMax=} keeps it), so that after a
+     * crash the restarted master gets it back in {@code LISTEN_FDS} and the port never closes; systemd ignores a
+     * socket it holds already.
+     */
+    public void ready(int workers, String address, int listener) {
         send("READY=1\nSTATUS=" + workers + " worker(s) serving on " + address);
+        if (socketWithFd != null && !muted && !passedBySystemd) {
+            socketWithFd.accept("FDSTORE=1\nFDNAME=" + SocketActivation.NAME, listener);
+        }
         watchdog();
     }
 
@@ -138,6 +154,11 @@ public final class ServiceManager implements RollingReload.Observer {
     public void tookOver() {
         muted = false;
         send("MAINPID=" + ProcessHandle.current().pid());
+    }
+
+    /** The listening socket is one systemd passed: it is not stored again. */
+    public void listenerFromSystemd() {
+        passedBySystemd = true;
     }
 
     /** The arbiter's loop is alive. */

@@ -82,6 +82,7 @@ class SystemdIT {
                      "--boot-timeout=20s", "--shutdown-timeout=5s")) {
             assertEquals("STATUS=starting 2 worker(s)\nEXTEND_TIMEOUT_USEC=30000000", notify.next());
             assertEquals("READY=1\nSTATUS=2 worker(s) serving on 0.0.0.0:" + c.port, notify.next());
+            assertEquals("FDSTORE=1\nFDNAME=http", notify.next(), "the listening socket, for systemd's fd store");
             c.signal("HUP");
             String reloading = notify.next();
             assertTrue(reloading.matches("RELOADING=1\nMONOTONIC_USEC=\\d+\nSTATUS=reloading: generation 2 replaces "
@@ -131,6 +132,7 @@ class SystemdIT {
              Cluster c = Cluster.startWithEnv(Map.of("NOTIFY_SOCKET", notify.path.toString()), "--workers=1")) {
             notify.next();
             assertEquals("READY=1\nSTATUS=1 worker(s) serving on 0.0.0.0:" + c.port, notify.next());
+            assertEquals("FDSTORE=1\nFDNAME=http", notify.next());
             c.signal("USR2");
             String handover = notify.next();
             assertTrue(handover.matches("MAINPID=\\d+\nSTATUS=upgraded: pid \\d+ serves from now; pid " + c.pid()
@@ -138,6 +140,7 @@ class SystemdIT {
             newMaster = Long.parseLong(handover.substring("MAINPID=".length(), handover.indexOf('\n')));
             assertEquals("MAINPID=" + newMaster, notify.next());
             assertEquals("READY=1\nSTATUS=1 worker(s) serving on 0.0.0.0:" + c.port, notify.next());
+            assertEquals("FDSTORE=1\nFDNAME=http", notify.next(), "the same socket: systemd keeps one copy");
             assertEquals(0, c.awaitExit(Duration.ofSeconds(30)));
             Cluster.kill("TERM", newMaster);
             assertTrue(notify.next().startsWith("STOPPING=1\nSTATUS=shutting down (SIGTERM)"));

@@ -73,6 +73,8 @@ class SystemdUnitIT {
     /** Each test starts from both units stopped, whatever the one before left. */
     @BeforeEach
     void stopped() throws Exception {
+        // KillMode=process spares what a failed test may have left: every process of the unit goes
+        inside("sh", "-c", "systemctl kill --signal=KILL " + SERVICE + " 2>/dev/null || true");
         inside("systemctl", "stop", SERVICE, "jcluster.socket");
         inside("systemctl", "reset-failed");
     }
@@ -115,6 +117,32 @@ class SystemdUnitIT {
         assertEquals("Result=success\nExecMainStatus=0", inside("systemctl", "show", "-p", "Result,ExecMainStatus",
                 SERVICE).strip());
         assertEquals("", inside("sh", "-c", "pgrep -u nobody java || true").strip(), "processes left");
+    }
+
+    /**
+     * kill -9 of the master under load: systemd restarts it (Restart=on-failure), the socket it parked in the fd
+     * store keeps the port open meanwhile, and the new master adopts the same workers (KillMode=process spared
+     * them): not one request of the load fails.
+     */
+    @Test
+    void aKilledMasterIsRestartedAndAdoptsItsWorkersAndNoRequestFails() throws Exception {
+        inside("systemctl", "start", SERVICE);
+        long first = mainPid();
+        List<Long> workers = readyWorkers();
+        assertEquals(4, workers.size(), "the unit's --workers=4");
+        try (SandboxLoad load = new SandboxLoad()) {
+            inside("kill", "-KILL", Long.toString(first));
+            Cluster.await(() -> {
+                long p = mainPidQuietly();
+                return p > 0 && p != first && "active/running".equals(stateQuietly());
+            }, Duration.ofSeconds(60), () -> "not restarted: " + stateQuietly());
+            List<Long>[] seen = new List[] {List.of()};
+            Cluster.await(() -> (seen[0] = readyWorkersQuietly()).equals(workers), Duration.ofSeconds(30),
+                    () -> "not the same workers: " + seen[0] + " against " + workers);
+            List<String> result = load.stop();
+            assertEquals(List.of(), result.subList(1, result.size()), "failed requests, after " + result.get(0));
+        }
+        assertEquals("NRestarts=1", inside("systemctl", "show", "-p", "NRestarts", SERVICE).strip());
     }
 
     @Test
@@ -196,6 +224,20 @@ class SystemdUnitIT {
         return Long.parseLong(properties("MainPID").get("MainPID"));
     }
 
+    /** The pids of the READY workers, sorted, from {@code status --json} as root runs it. */
+    private static List<Long> readyWorkers() throws IOException, InterruptedException {
+        return Cluster.pidsIn(inside("java", "-jar", "/opt/jcluster/master.jar", "status", "--json"), "READY")
+                .stream().sorted().toList();
+    }
+
+    private static List<Long> readyWorkersQuietly() {
+        try {
+            return readyWorkers();
+        } catch (IOException | InterruptedException | AssertionError e) {
+            return List.of();
+        }
+    }
+
     private static long mainPidQuietly() {
         try {
             return mainPid();
@@ -260,9 +302,15 @@ class SystemdUnitIT {
             return lines;
         }
 
+        /** Stops the load in the sandbox (killing the nsenter here would leave it running there). */
         @Override
-        public void close() throws IOException {
-            process.destroyForcibly();
+        public void close() throws IOException, InterruptedException {
+            if (!Files.exists(stopFile)) {
+                Files.createFile(stopFile);
+            }
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
             Files.deleteIfExists(stopFile);
         }
     }
