@@ -23,9 +23,14 @@ public enum MessageType {
      * worker → master: draining on its own (it was sent a signal), so the master starts its replacement now and
      * takes its exit as expected: the signal number (1 byte).
      */
-    LEAVING(8, 1);
+    LEAVING(8, 1),
+    /**
+     * master → worker: drain as DRAIN says, but hand each idle keep-alive connection back to the master on the fd
+     * socket instead of closing it, for a worker that stays (a reload, a scale-down, a recycle).
+     */
+    HAND_BACK(9, 0);
 
-    private static final MessageType[] BY_CODE = new MessageType[9];
+    private static final MessageType[] BY_CODE = new MessageType[10];
 
     static {
         for (MessageType t : values()) {

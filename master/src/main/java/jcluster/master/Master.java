@@ -1,6 +1,7 @@
 package jcluster.master;
 
 import io.netty.channel.Channel;
+import io.netty.channel.unix.FileDescriptor;
 import jcluster.common.ExitCodes;
 import jcluster.common.Frame;
 import jcluster.common.MessageType;
@@ -163,7 +164,7 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
         List<WorkerProcess> live = workers.live();
         return new Status(ProcessHandle.current().pid(), Main.version(), (now - startedNanos) / 1_000_000,
                 options.appName(), listener.localAddress(), desired, reload.generation(), reload.reloading(),
-                state != State.RUNNING, handoffs.accepted(), handoffs.handedOff(), handoffs.redispatched(),
+                state != State.RUNNING, handoffs.accepted(), handoffs.handedOff(), handoffs.redispatched(), handoffs.handedBack(),
                 workers.restartCount(), workers.recycled(), watchdog.timeouts(), workers.requestsServed(),
                 reload.last(), succession.upgradeStatus(), live.stream().map(w -> w.status(now)).toList());
     }
@@ -234,6 +235,11 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
         }
         // a worker on its way out closes its sockets as it exits; its exit is what counts
         handoffs.orphaned(w, w.retire());
+    }
+
+    @Override
+    public void handedBack(WorkerProcess w, FileDescriptor fd) {
+        handoffs.handedBack(fd);
     }
 
     /** The process is gone (its output relayed to the end). */
@@ -397,7 +403,7 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
             if (w.live()) {
                 live++;
                 if (w.state() != WorkerProcess.State.DRAINING) {
-                    workers.drain(w, why);
+                    workers.drain(w, why, MessageType.DRAIN);
                 } else {
                     // already draining (reload, scale-down): the shutdown timeout applies from now
                     w.restartDrainClock();

@@ -187,12 +187,25 @@ class MasterTest {
         assertEquals(1, master.status().workers().get(0).restarts(), "its replacement inherits the count");
     }
 
+    /** A reload hands idle connections back to the workers that stay; a shutdown has none to give them to. */
+    @Test
+    void aReloadDrainsWithAHandBackAShutdownWithout() {
+        start("--workers=1");
+        readyAll();
+        master.reload();
+        launcher.ready(master, 2);
+        assertEquals(List.of(MessageType.HAND_BACK), launcher.byId.get(1).received());
+        master.onSignal("TERM");
+        assertEquals(List.of(MessageType.DRAIN), launcher.byId.get(2).received());
+    }
+
     @Test
     void aDrainingWorkerPastTheDrainTimeoutIsKilled() {
         start("--workers=2", "--drain-timeout=5s");
         readyAll();
         master.scale(1);
-        assertEquals(List.of(MessageType.DRAIN), launcher.byId.get(2).received(), "the newest goes first");
+        assertEquals(List.of(MessageType.HAND_BACK), launcher.byId.get(2).received(),
+                "the newest goes first, its idle connections back to the one that stays");
         assertEquals("1:READY:1 2:DRAINING:1", table());
         run(Duration.ofMillis(4900));
         assertFalse(launcher.byId.get(2).killed);

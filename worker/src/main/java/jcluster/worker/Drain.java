@@ -3,6 +3,7 @@ package jcluster.worker;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import jcluster.common.ExitCodes;
+import jcluster.worker.http.HandBack;
 import jcluster.worker.http.HttpInitializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,8 +17,9 @@ import java.util.function.LongSupplier;
  * How the worker leaves, on the control socket's loop; every way in goes through {@link #drain}, once.
  * <ul>
  *   <li>SERVING → DRAINING: DRAIN from the master; SIGTERM or SIGINT (after LEAVING to the master); the master gone
- *   (EOF on a socket). Idle connections close now, busy ones after their response; connections handed over
- *   meanwhile are still served.</li>
+ *   for longer than the orphan timeout. Idle connections close now, busy ones after their response; connections
+ *   handed over meanwhile are still served. With HAND_BACK instead of DRAIN (a reload, a scale-down, a recycle:
+ *   the master has other workers), each keep-alive connection goes back to the master once idle, never closed.</li>
  *   <li>DRAINING → DRAINED: the last connection closed; BYE goes to the master, then the exit (0).</li>
  *   <li>any → STOPPED: STOP from the master, or the shutdown timeout passed while draining: exit at once,
  *   {@link ExitCodes#FORCED_STOP} if requests were still in flight, so the master knows a stop dropped work.</li>
@@ -36,6 +38,9 @@ final class Drain implements MasterLink.Orders {
     private volatile State state = State.SERVING;
     private EventLoop loop;
     private MasterLink link;
+    private HttpInitializer http;
+    /** The drain hands idle connections back (HAND_BACK). */
+    private volatile boolean handingBack;
 
     /** @param timeoutMillis how long a drain may take before the worker exits anyway */
     Drain(Set<Channel> connections, LongSupplier inFlight, long timeoutMillis) {
@@ -44,10 +49,11 @@ final class Drain implements MasterLink.Orders {
         this.timeoutMillis = timeoutMillis;
     }
 
-    /** The link BYE goes on; its loop is where this runs. */
-    void linkedTo(MasterLink link) {
+    /** The link BYE (and handed-back connections) go on; its loop is where this runs; the connections' pipeline. */
+    void linkedTo(MasterLink link, HttpInitializer http) {
         this.link = link;
         this.loop = link.loop();
+        this.http = http;
     }
 
     State state() {
@@ -64,6 +70,11 @@ final class Drain implements MasterLink.Orders {
         return state == State.DRAINED || state == State.STOPPED;
     }
 
+    /** While draining with a hand-back: where idle connections go; else null. Read on any thread. */
+    HandBack handBack() {
+        return state == State.DRAINING && handingBack ? link::handBack : null;
+    }
+
     /** True from the drain on: responses say {@code Connection: close}. Read on any thread. */
     boolean draining() {
         return state != State.SERVING;
@@ -73,8 +84,13 @@ final class Drain implements MasterLink.Orders {
         return exit;
     }
 
-    @Override
+    /** Drains, closing idle connections (a signal, the master gone). */
     public void drain(String why) {
+        drain(why, false);
+    }
+
+    @Override
+    public void drain(String why, boolean handBack) {
         if (state != State.SERVING) {
             return;
         }
@@ -84,10 +100,11 @@ final class Drain implements MasterLink.Orders {
             leave(State.STOPPED, ExitCodes.OK);
             return;
         }
+        handingBack = handBack;
         state = State.DRAINING;
         log.info("draining: {}; {} connection(s) open", why, connections.size());
         for (Channel ch : connections) {
-            ch.eventLoop().execute(() -> HttpInitializer.closeWhenIdle(ch));
+            ch.eventLoop().execute(() -> http.drain(ch, handBack ? link::handBack : null));
         }
         loop.schedule(() -> {
             if (state == State.DRAINING) {

@@ -89,7 +89,11 @@ final class FdReceiver extends ChannelInboundHandlerAdapter {
             connections.remove(ch);
             onClose.run();
         });
-        group.next().register(ch);
+        group.next().register(ch).addListener(f -> {
+            if (f.isSuccess()) {
+                http.drainIfHandingBack(ch);
+            }
+        });
     }
 
     /** This socket is to a master that adopted this worker: it sends this worker's new output first. */

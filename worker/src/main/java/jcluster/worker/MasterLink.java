@@ -47,7 +47,8 @@ final class MasterLink {
 
     /** What the master's frames, and its loss, make the worker do; called on the control socket's loop. */
     interface Orders {
-        void drain(String why);
+        /** @param handBack idle connections go back to the master rather than closed (HAND_BACK) */
+        void drain(String why, boolean handBack);
 
         void stop();
 
@@ -160,7 +161,7 @@ final class MasterLink {
         control.close();
         fds.close();
         if (orphanTimeoutMillis == 0) {
-            orders.drain("master gone (" + why + ")");
+            orders.drain("master gone (" + why + ")", false);
             return;
         }
         long now = System.nanoTime();
@@ -183,7 +184,7 @@ final class MasterLink {
         long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - orphanedSince);
         if (waited >= orphanTimeoutMillis) {
             log.warn("no new master within {} ms (--orphan-timeout)", orphanTimeoutMillis);
-            orders.drain("master gone, and no new master within the orphan timeout");
+            orders.drain("master gone, and no new master within the orphan timeout", false);
             return;
         }
         CompletableFuture<Void> linked = new CompletableFuture<>();
@@ -244,6 +245,17 @@ final class MasterLink {
         }
     }
 
+    /** Hands an idle connection's fd back to the master on the fd socket; {@code done} hears whether it went. */
+    void handBack(int fd, java.util.function.Consumer<Boolean> done) {
+        loop.execute(() -> {
+            if (!connected() || !fds.isActive()) {
+                done.accept(false);
+                return;
+            }
+            fds.writeAndFlush(new io.netty.channel.unix.FileDescriptor(fd)).addListener(f -> done.accept(f.isSuccess()));
+        });
+    }
+
     /** Drained: says BYE, then runs {@code then} (at once if the master is gone). */
     void bye(Runnable then) {
         if (connected()) {
@@ -258,7 +270,8 @@ final class MasterLink {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, Frame frame) {
             switch (frame.type()) {
-                case DRAIN -> orders.drain("master asked to drain");
+                case DRAIN -> orders.drain("master asked to drain", false);
+                case HAND_BACK -> orders.drain("master asked to drain, handing idle connections back", true);
                 case STOP -> orders.stop();
                 default -> {
                     log.error("unexpected {} from the master; closing the control socket", frame.type());

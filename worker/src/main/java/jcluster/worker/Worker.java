@@ -13,6 +13,7 @@ import jcluster.common.ExitCodes;
 import jcluster.common.Signals;
 import jcluster.common.WorkerOptions;
 import jcluster.worker.http.BlockingPool;
+import jcluster.worker.http.HandBack;
 import jcluster.worker.http.HttpInitializer;
 import jcluster.worker.http.Limits;
 import jcluster.worker.http.ServerState;
@@ -47,6 +48,8 @@ final class Worker implements ServerState, AppContext {
     private final LongAdder inFlight = new LongAdder();
     private final Drain drain;
     private MasterLink link;
+    /** The app changes the pipeline: its handlers may hold state of a connection, which cannot move. */
+    private volatile boolean hooked;
 
     Worker(WorkerOptions options, byte[] secret) {
         this.options = options;
@@ -82,6 +85,7 @@ final class Worker implements ServerState, AppContext {
                     return t;
                 }
             }, EpollIoHandler.newFactory());
+            hooked = loaded.handler() instanceof PipelineHook;
             HttpInitializer http = new HttpInitializer(handler, loaded.handler() instanceof PipelineHook h ? h : null,
                     this, pool, new Limits(options.maxBody(), options.maxInitialLine(), options.maxHeaderSize(),
                     options.keepAliveTimeoutMillis(), options.headerTimeoutMillis(),
@@ -92,7 +96,7 @@ final class Worker implements ServerState, AppContext {
             link = MasterLink.connect(group, options.socket(), options.id(), secret, drain, control ->
                     new FdReceiver(loops, http, connections, drain::connectionClosed, control, claims),
                     options.orphanTimeoutMillis());
-            drain.linkedTo(link);
+            drain.linkedTo(link, http);
             Signals.install(link.loop(), this::onSignal);
             link.ready();
             Heartbeat.start(link, connections, requests, inFlight);
@@ -145,6 +149,11 @@ final class Worker implements ServerState, AppContext {
     @Override
     public boolean draining() {
         return drain.draining();
+    }
+
+    @Override
+    public HandBack handBack() {
+        return hooked ? null : drain.handBack();
     }
 
     @Override

@@ -5,6 +5,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoop;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.unix.DomainSocketReadMode;
+import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.PeerCredentials;
 import io.netty.util.concurrent.ScheduledFuture;
 import jcluster.common.Frame;
@@ -42,6 +44,9 @@ public final class HandoffServer {
         void frame(WorkerProcess w, Frame f);
 
         void broken(WorkerProcess w, String why);
+
+        /** A draining worker handed back an idle connection on its fd socket. */
+        void handedBack(WorkerProcess w, FileDescriptor fd);
     }
 
     private final Channel server;
@@ -115,6 +120,10 @@ public final class HandoffServer {
                 return;
             }
             ctx.pipeline().replace(this, "worker", new WorkerChannelHandler(workers, w, kind));
+            if (kind == Frame.ChannelKind.FDS) {
+                // from here on the worker sends only fds on it: idle connections it hands back
+                ((EpollDomainSocketChannel) ctx.channel()).config().setReadMode(DomainSocketReadMode.FILE_DESCRIPTORS);
+            }
             workers.attached(w, kind, ctx.channel());
         }
 
@@ -139,6 +148,15 @@ public final class HandoffServer {
             this.workers = workers;
             this.w = w;
             this.kind = kind;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+            if (msg instanceof FileDescriptor fd) {
+                workers.handedBack(w, fd);
+            } else {
+                super.channelRead(ctx, msg);
+            }
         }
 
         @Override

@@ -35,6 +35,8 @@ public final class Handoffs implements Acceptor.Sink {
     private final Duration handoffTimeout;
     /** Where worker N's claim slots go; null when handoffs are not revocable. */
     private final IntFunction<Path> claimsFile;
+    /** Idle connections draining workers handed back. */
+    private long handedBack;
     /** The listener stays paused until {@link #release}: another master accepts on it meanwhile. */
     private boolean held;
     /** Accepted connections no worker could take yet (at most one accept burst: accepting pauses meanwhile). */
@@ -130,6 +132,28 @@ public final class Handoffs implements Acceptor.Sink {
     @Override
     public void accepted(FileDescriptor fd) {
         accepted++;
+        take(fd);
+    }
+
+    /**
+     * A draining worker handed back an idle keep-alive connection (HAND_BACK): to another worker, which reads what
+     * the client sends next; during a shutdown it is closed, as the worker would have.
+     */
+    public void handedBack(FileDescriptor fd) {
+        handedBack++;
+        if (stopping) {
+            HandoffLedger.closeQuietly(fd);
+            return;
+        }
+        take(fd);
+        flushAll();
+    }
+
+    public long handedBack() {
+        return handedBack;
+    }
+
+    private void take(FileDescriptor fd) {
         WorkerProcess w = waiting.isEmpty() ? dispatcher.next(clock.nanoTime()) : null;
         if (w != null) {
             handedOff++;

@@ -37,6 +37,9 @@ final class Metrics {
         m.add(counter("jcluster_connections_redispatched",
                 "Connections re-sent to another worker because theirs was lost before acknowledging them.",
                 s.redispatched()));
+        m.add(counter("jcluster_connections_handed_back",
+                "Idle keep-alive connections draining workers handed back, for other workers to serve.",
+                s.handedBack()));
         m.add(counter("jcluster_requests", "Requests served by all workers, as of their last heartbeats.",
                 s.requests()));
         m.add(CounterSnapshot.builder().name("jcluster_worker_restarts")

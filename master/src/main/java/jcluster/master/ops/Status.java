@@ -5,8 +5,8 @@ import java.util.Locale;
 
 /** A snapshot of the master and its workers, as the {@code status} table and as JSON. */
 public record Status(long pid, String version, long uptimeMillis, String app, String address, int desired, int generation,
-              boolean reloading, boolean draining, long accepted, long handedOff, long redispatched, long restarts,
-              long recycled, long timeouts, long requests, String lastReload, String upgrade, List<Worker> workers) {
+              boolean reloading, boolean draining, long accepted, long handedOff, long redispatched, long handedBack,
+              long restarts, long recycled, long timeouts, long requests, String lastReload, String upgrade, List<Worker> workers) {
 
     /** @param restarts unexpected deaths of the workers before this one in its place */
     public record Worker(int id, long pid, int generation, int restarts, String state, long uptimeMillis, int connections,
@@ -45,7 +45,7 @@ public record Status(long pid, String version, long uptimeMillis, String app, St
                 .append(desired).append(",\"generation\":").append(generation).append(",\"reloading\":")
                 .append(reloading).append(",\"draining\":").append(draining).append(",\"accepted\":")
                 .append(accepted).append(",\"handedOff\":").append(handedOff).append(",\"redispatched\":")
-                .append(redispatched).append(",\"restarts\":").append(restarts).append(",\"recycled\":")
+                .append(redispatched).append(",\"handedBack\":").append(handedBack).append(",\"restarts\":").append(restarts).append(",\"recycled\":")
                 .append(recycled).append(",\"timeouts\":").append(timeouts).append(",\"requests\":")
                 .append(requests).append(",\"lastReload\":").append(lastReload == null ? "null" : str(lastReload))
                 .append(",\"upgrade\":").append(upgrade == null ? "null" : str(upgrade))

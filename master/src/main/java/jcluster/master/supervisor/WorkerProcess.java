@@ -198,7 +198,7 @@ public final class WorkerProcess implements Dispatcher.Candidate {
     }
 
     /**
-     * → EXITED: no more connections, its sockets closed.
+     * → EXITED: no more connections, its control socket closed (its fd socket closes at its EOF).
      * @return the connections it never claimed, for other workers; empty if it was already EXITED
      */
     public List<FileDescriptor> retire() {
@@ -210,9 +210,8 @@ public final class WorkerProcess implements Dispatcher.Candidate {
         if (control != null) {
             control.close();
         }
-        if (fds != null) {
-            fds.close();
-        }
+        // The fd socket is left to close at its EOF, which the process's end brings: a draining worker may have
+        // handed back connections still queued in it, and closing it unread would close them under their clients.
         return ledger.takeUnacked();
     }
 

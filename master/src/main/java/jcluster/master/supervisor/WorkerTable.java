@@ -119,8 +119,9 @@ public final class WorkerTable {
         }
         for (int id : plan.drain()) {
             WorkerProcess w = byId(id);
+            // its idle keep-alive connections come back to be served by the workers that stay
             drain(w, w.recycling() ? "recycled" : w.generation < generation ? "replaced by generation " + generation
-                    : "scaling down");
+                    : "scaling down", MessageType.HAND_BACK);
         }
         if (plan.spawn() > 0) {
             long wait = noSpawnBeforeNanos - clock.nanoTime();
@@ -169,11 +170,14 @@ public final class WorkerTable {
         w.process.exited().thenRun(() -> clock.execute(() -> exited.accept(w)));
     }
 
-    /** Tells a worker to drain: no more connections for it, and its exit is expected. */
-    public void drain(WorkerProcess w, String why) {
+    /**
+     * Tells a worker to drain: no more connections for it, and its exit is expected.
+     * @param order DRAIN (its idle connections close: a shutdown) or HAND_BACK (they come back to other workers)
+     */
+    public void drain(WorkerProcess w, String why, MessageType order) {
         log.info("draining {}: {}", w, why);
         w.draining();
-        w.send(MessageType.DRAIN);
+        w.send(order);
     }
 
     /**

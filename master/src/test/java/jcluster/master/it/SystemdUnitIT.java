@@ -52,13 +52,25 @@ class SystemdUnitIT {
             Files.writeString(dir.resolve("units").resolve(unit), text.replace("User=jcluster", "User=nobody")
                     .replace("Group=jcluster", "Group=nogroup"));
         }
+        // what runs inside comes from DIR (/run/sandbox there): the sandbox's /tmp is its own, and this build may
+        // well be under the machine's /tmp
+        Files.copy(Cluster.JAR, dir.resolve("master.jar"));
+        Path classes = Files.createDirectory(dir.resolve("classes"));
+        Path it = Path.of("target/test-classes/jcluster/master/it");
+        Files.createDirectories(classes.resolve("jcluster/master/it"));
+        try (var files = Files.list(it)) {
+            for (Path f : files.filter(f -> f.getFileName().toString().matches("(LoadMain|Load|Http)(\\$.*)?\\.class"))
+                    .toList()) {
+                Files.copy(f, classes.resolve("jcluster/master/it").resolve(f.getFileName()));
+            }
+        }
         Result started = run(Duration.ofSeconds(30), SANDBOX.toString(), "start", dir.toString());
         assertEquals(0, started.code, "the sandbox did not boot: " + started.out);
         // README's install steps, on file systems private to the sandbox: /opt for the jar, /var/cache for the
         // unit's CacheDirectory=
         inside("mount", "-t", "tmpfs", "-o", "mode=0755", "tmpfs", "/opt");
         inside("mount", "-t", "tmpfs", "-o", "mode=0755", "tmpfs", "/var/cache");
-        inside("install", "-D", "-m", "0644", Cluster.JAR.toString(), "/opt/jcluster/master.jar");
+        inside("install", "-D", "-m", "0644", "/run/sandbox/master.jar", "/opt/jcluster/master.jar");
         inside("systemctl", "daemon-reload");
     }
 
@@ -138,9 +150,15 @@ class SystemdUnitIT {
             }, Duration.ofSeconds(60), () -> "not restarted: " + stateQuietly());
             List<Long>[] seen = new List[] {List.of()};
             Cluster.await(() -> (seen[0] = readyWorkersQuietly()).equals(workers), Duration.ofSeconds(30),
-                    () -> "not the same workers: " + seen[0] + " against " + workers);
+                    () -> "not the same workers: " + seen[0] + " against " + workers + "\n" + journal());
             List<String> result = load.stop();
-            assertEquals(List.of(), result.subList(1, result.size()), "failed requests, after " + result.get(0));
+            // Not one refused (the port stayed open). A connection the master had accepted and not yet passed to
+            // a worker at the instant it died goes with it (the kernel closes what only a dead process held): a
+            // window of microseconds per connection, which the load can hit; at most one such reset is allowed.
+            List<String> failed = result.subList(1, result.size());
+            assertTrue(failed.stream().noneMatch(f -> f.contains("refused")), "refused: " + failed);
+            assertTrue(failed.size() <= 1 && failed.stream().allMatch(f -> f.contains("Connection reset")),
+                    "failed requests, after " + result.get(0) + ": " + failed);
         }
         assertEquals("NRestarts=1", inside("systemctl", "show", "-p", "NRestarts", SERVICE).strip());
     }
@@ -198,6 +216,16 @@ class SystemdUnitIT {
             fail(String.join(" ", cmd) + " exited " + r.code + ": " + r.out + "\njournal:\n" + journal.out);
         }
         return r.out;
+    }
+
+    /** The unit's last journal lines, for a failure's message. */
+    private static String journal() {
+        try {
+            return run(Duration.ofSeconds(10), sandbox("journalctl", "-u", SERVICE, "-n", "80", "--no-pager")
+                    .toArray(String[]::new)).out;
+        } catch (IOException | InterruptedException e) {
+            return e.toString();
+        }
     }
 
     /** GET / on port 8080 from inside, with bash's /dev/tcp: the status code. */
@@ -282,9 +310,9 @@ class SystemdUnitIT {
         private final Path stopFile = dir.resolve("stop-load");
 
         SandboxLoad() throws IOException {
-            process = new ProcessBuilder(sandbox(Cluster.javaBinary(), "-cp",
-                    Path.of("target/test-classes").toAbsolutePath().toString(), LoadMain.class.getName(), "8080", "4",
-                    "/run/sandbox/stop-load")).redirectErrorStream(true).start();
+            process = new ProcessBuilder(sandbox(Cluster.javaBinary(), "-cp", "/run/sandbox/classes",
+                    LoadMain.class.getName(), "8080", "4", "/run/sandbox/stop-load")).redirectErrorStream(true)
+                    .start();
             out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
             String line = out.readLine();
             assertEquals("started", line, "the load did not start");

@@ -2,9 +2,12 @@ package jcluster.worker.http;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.util.concurrent.ScheduledFuture;
 
 import java.nio.charset.StandardCharsets;
@@ -27,6 +30,8 @@ final class ConnectionTimeouts extends ChannelDuplexHandler {
     /** User event: the worker drains; an idle connection gets {@link #DRAIN_GRACE_NANOS} instead of keep-alive. */
     static final Object DRAIN = new Object();
     static final long DRAIN_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    /** While a connection to hand back is busy, how often it is looked at again. */
+    static final long HAND_BACK_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
     private final Exchange exchange;
     private final long keepAliveNanos;
@@ -61,7 +66,10 @@ final class ConnectionTimeouts extends ChannelDuplexHandler {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
         if (evt == DRAIN) {
-            schedule(ctx, DRAIN_GRACE_NANOS);
+            if (timer != null) {
+                timer.cancel(false);
+            }
+            schedule(ctx, exchange.handBack != null ? 0 : DRAIN_GRACE_NANOS);
             return;
         }
         super.userEventTriggered(ctx, evt);
@@ -76,6 +84,29 @@ final class ConnectionTimeouts extends ChannelDuplexHandler {
         super.channelInactive(ctx);
     }
 
+    /**
+     * The connection is idle: reading stops, and unless the client's bytes were read but not parsed (or a response
+     * is still being written), its fd goes to the master, and this worker closes its copy (a close, not a shutdown:
+     * the connection lives on in the master's copy). What the client sends meanwhile waits in the kernel for the
+     * worker that gets it. Otherwise it is closed once idle, as without a hand-back.
+     */
+    private void handBack(ChannelHandlerContext ctx) {
+        HandBack to = exchange.handBack;
+        exchange.handBack = null;
+        Channel ch = ctx.channel();
+        ch.config().setAutoRead(false);
+        StrictRequestDecoder decoder = ch.pipeline().get(StrictRequestDecoder.class);
+        ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
+        if (!(ch instanceof EpollSocketChannel epoll) || decoder == null || decoder.buffering() || out == null
+                || !out.isEmpty()) {
+            ch.config().setAutoRead(true);
+            exchange.closeAfterResponse = true;
+            schedule(ctx, DRAIN_GRACE_NANOS);
+            return;
+        }
+        to.send(epoll.fd().intValue(), sent -> ch.eventLoop().execute(ch::close));
+    }
+
     private void schedule(ChannelHandlerContext ctx, long delayNanos) {
         timer = ctx.executor().schedule(() -> check(ctx), delayNanos, TimeUnit.NANOSECONDS);
     }
@@ -85,10 +116,15 @@ final class ConnectionTimeouts extends ChannelDuplexHandler {
             return;
         }
         boolean idle = exchange.idle();
+        if (exchange.handBack != null && idle) {
+            handBack(ctx);
+            return;
+        }
         long limit = !idle ? headerNanos : exchange.closeAfterResponse ? DRAIN_GRACE_NANOS : keepAliveNanos;
         long left = exchange.since + limit - System.nanoTime();
         if (left > 0) {
-            schedule(ctx, idle ? Math.min(left, headerNanos) : left);
+            long next = idle ? Math.min(left, headerNanos) : left;
+            schedule(ctx, exchange.handBack != null ? Math.min(next, HAND_BACK_POLL_NANOS) : next);
         } else if (idle) {
             ctx.close();
         } else if (exchange.phase == Exchange.Phase.BODY && exchange.unanswered > 0 && !exchange.receiving) {

@@ -27,6 +27,8 @@ final class Exchange {
     boolean receiving;
     /** Send {@code Connection: close} on the next response and close after it. */
     boolean closeAfterResponse;
+    /** Draining: hand the connection back here once idle, rather than close it. */
+    HandBack handBack;
 
     /** The connection closed: whatever it had not answered is abandoned. */
     void closed() {

@@ -44,13 +44,25 @@ public final class HttpInitializer {
         }
     }
 
-    /** Drain one connection: close it if idle, else once its current response is written. Call on its loop. */
-    public static void closeWhenIdle(Channel ch) {
+    /** A connection registered after this worker began a drain with hand-back: it goes back too. On its loop. */
+    public void drainIfHandingBack(Channel ch) {
+        HandBack back = server.handBack();
+        if (back != null) {
+            drain(ch, back);
+        }
+    }
+
+    /**
+     * Drain one connection: close it if idle, else once its current response is written; or, with
+     * {@code handBack}, hand it back once idle instead, if nothing of the client's is read but unparsed (and if the
+     * app changed no pipeline: what it added may hold state of the connection). Call on its loop.
+     */
+    public void drain(Channel ch, HandBack handBack) {
         ChannelHandlerContext ctx = ch.pipeline().context(HttpServerHandler.class);
         if (ctx == null) {
             ch.close();
         } else {
-            ((HttpServerHandler) ctx.handler()).closeWhenIdle(ctx);
+            ((HttpServerHandler) ctx.handler()).drain(ctx, hook == null ? handBack : null);
         }
     }
 }

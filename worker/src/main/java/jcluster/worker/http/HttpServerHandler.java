@@ -147,7 +147,15 @@ final class HttpServerHandler extends ChannelInboundHandlerAdapter {
         HttpVersion version = req.protocolVersion();
         // HTTP/1.0 has no chunked coding: a streamed body there is delimited by closing the connection
         boolean closeDelimited = version == HttpVersion.HTTP_1_0 && !head && res.body() instanceof Response.Stream;
-        boolean keepAlive = HttpUtil.isKeepAlive(req) && !exchange.closeAfterResponse && !server.draining()
+        if (server.draining() && exchange.handBack == null && !exchange.closeAfterResponse) {
+            // a connection that came to this worker after its drain began: it goes back too
+            HandBack back = server.handBack();
+            if (back != null) {
+                drain(ctx, back);
+            }
+        }
+        boolean keepAlive = HttpUtil.isKeepAlive(req) && !exchange.closeAfterResponse
+                && (!server.draining() || exchange.handBack != null)
                 && !spent() && !closeDelimited;
         String uri = req.uri();
         req.release();
@@ -321,12 +329,17 @@ final class HttpServerHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * Drain: the next response says {@code Connection: close} and ends the connection; one that stays idle is
-     * closed after a short grace instead of at once, since a request may be on its way that this worker has not
-     * read yet, and closing under it would fail it.
+     * Drain. Without a hand-back: the next response says {@code Connection: close} and ends the connection; one
+     * that stays idle is closed after a short grace instead of at once, since a request may be on its way that this
+     * worker has not read yet, and closing under it would fail it. With one: responses stay keep-alive, and the
+     * connection goes back to the master once idle ({@link ConnectionTimeouts}).
      */
-    void closeWhenIdle(ChannelHandlerContext ctx) {
-        exchange.closeAfterResponse = true;
+    void drain(ChannelHandlerContext ctx, HandBack handBack) {
+        if (handBack == null) {
+            exchange.closeAfterResponse = true;
+        } else {
+            exchange.handBack = handBack;
+        }
         ctx.pipeline().fireUserEventTriggered(ConnectionTimeouts.DRAIN);
     }
 }

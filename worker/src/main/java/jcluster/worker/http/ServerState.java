@@ -18,8 +18,13 @@ public interface ServerState {
         }
     };
 
-    /** True once the worker drains: responses then say {@code Connection: close}. */
+    /** True once the worker drains: responses then say {@code Connection: close}, unless {@link #handBack}. */
     boolean draining();
+
+    /** While draining with a hand-back (HAND_BACK): where idle connections go instead of closing; else null. */
+    default HandBack handBack() {
+        return null;
+    }
 
     /** Counts a request answered. */
     void requestServed();

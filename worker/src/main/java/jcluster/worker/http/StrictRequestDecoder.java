@@ -98,6 +98,11 @@ public final class StrictRequestDecoder extends HttpRequestDecoder {
         this.maxInitialLine = maxInitialLine;
     }
 
+    /** Bytes of the client's were read and not yet decoded: the connection cannot move to another worker. */
+    boolean buffering() {
+        return actualReadableBytes() > 0;
+    }
+
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
         if (rejected) {
