@@ -13,6 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
@@ -117,19 +118,19 @@ final class Succession implements ControlAnswers.Upgrades {
     // ---- the old master's side ----------------------------------------------------------------------------------
 
     @Override
-    public Upgrade.Outcome upgrade() {
+    public Upgrade.Outcome upgrade(List<String> flags) {
         if (!running.getAsBoolean()) {
             return new Upgrade.Outcome(false, "shutting down: no upgrade");
         }
         if (takeover != null) {
             return new Upgrade.Outcome(false, "this master is itself taking over from pid " + takeover.from());
         }
-        return upgrade.start(nextWorkerId.getAsInt());
+        return upgrade.start(nextWorkerId.getAsInt(), flags);
     }
 
     /** The upgrade signal: as the command, its refusal logged. */
     void upgrade(String signal) {
-        Upgrade.Outcome u = upgrade();
+        Upgrade.Outcome u = upgrade(List.of());
         if (!u.started()) {
             log.warn("{}: no upgrade: {}", signal, u.what());
         }

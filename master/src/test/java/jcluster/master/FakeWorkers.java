@@ -183,7 +183,7 @@ final class FakeWorkers implements Launcher {
     }
 
     @Override
-    public ProcessHandle startMaster(Map<String, String> environment) {
+    public ProcessHandle startMaster(Map<String, String> environment, List<String> flags) {
         FakeMaster m = new FakeMaster(200_001 + masters.size());
         masters.add(m);
         masterEnvironments.add(environment);

@@ -450,13 +450,13 @@ class MasterTest {
     void anUpgradeHandsOverOnlyToTheNewMasterItStartedThenDrainsAndExits() {
         start("--workers=2");
         readyAll();
-        assertTrue(master.succession().upgrade().started());
+        assertTrue(master.succession().upgrade(List.of()).started());
         FakeWorkers.FakeMaster next = launcher.masters.get(0);
         Map<String, String> env = launcher.masterEnvironments.get(0);
         assertEquals(Long.toString(ProcessHandle.current().pid()), env.get("JCLUSTER_UPGRADE_FROM"));
         assertEquals("3", env.get("JCLUSTER_UPGRADE_FIRST_ID"), "its workers' ids follow this one's");
         assertTrue(env.containsKey("LISTEN_FDS") && env.get("LISTEN_FDS") == null, "no socket activation for it");
-        assertFalse(master.succession().upgrade().started(), "one upgrade at a time");
+        assertFalse(master.succession().upgrade(List.of()).started(), "one upgrade at a time");
         assertEquals("to pid 200001: starting for 0 s", master.status().upgrade());
 
         assertNull(master.succession().listenerFor(4242), "the listening socket only for the new master");
@@ -484,7 +484,7 @@ class MasterTest {
     void aNewMasterThatExitsOrHangsBeforeTakingOverLeavesThisOneServing() {
         start("--workers=1", "--boot-timeout=10s");
         readyAll();
-        master.succession().upgrade();
+        master.succession().upgrade(List.of());
         launcher.masters.get(0).exit();
         clock.runPending();
         assertEquals("failed: the new master (pid 200001) exited before it was serving; see its lines above",
@@ -492,7 +492,7 @@ class MasterTest {
         assertFalse(listener.closed);
         assertNull(master.succession().listenerFor(200_001), "a dead new master gets nothing");
 
-        assertTrue(master.succession().upgrade().started(), "another upgrade may start");
+        assertTrue(master.succession().upgrade(List.of()).started(), "another upgrade may start");
         clock.advance(Duration.ofSeconds(49));
         assertFalse(launcher.masters.get(1).terminated);
         clock.advance(Duration.ofSeconds(2));
@@ -500,10 +500,10 @@ class MasterTest {
         clock.runPending();
         assertEquals("failed: the new master (pid 200002) was not serving within 50 s", master.status().upgrade());
 
-        master.succession().upgrade();
+        master.succession().upgrade(List.of());
         master.onSignal("TERM");
         assertTrue(launcher.masters.get(2).terminated, "a stop stops the new master too");
-        assertFalse(master.succession().upgrade().started());
+        assertFalse(master.succession().upgrade(List.of()).started());
     }
 
     /** The messages told to systemd whose first line starts with {@code key}, in order. */

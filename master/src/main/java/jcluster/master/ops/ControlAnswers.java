@@ -5,6 +5,8 @@ import jcluster.master.supervisor.RollingReload;
 import jcluster.master.supervisor.WorkerProcess;
 import jcluster.master.upgrade.Upgrade;
 import org.slf4j.Logger;
+
+import java.util.List;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -30,8 +32,11 @@ public final class ControlAnswers implements ControlServer.Commands {
 
     /** What the upgrade commands act on: the master's succession. */
     public interface Upgrades {
-        /** Starts a master upgrade, as SIGUSR2. */
-        Upgrade.Outcome upgrade();
+        /**
+         * Starts a master upgrade, as SIGUSR2.
+         * @param flags the new master's flags in place of this one's; empty for this one's
+         */
+        Upgrade.Outcome upgrade(List<String> flags);
 
         /** The listening socket, for the new master of an upgrade; null for any other process. */
         FileDescriptor listenerFor(long pid);
@@ -55,6 +60,11 @@ public final class ControlAnswers implements ControlServer.Commands {
 
     @Override
     public String answer(String line, long peer) {
+        if (line.startsWith("upgrade\0")) {
+            List<String> flags = List.of(line.substring("upgrade\0".length()).split("\0"));
+            Upgrade.Outcome u = upgrades.upgrade(flags);
+            return (u.started() ? "ok: " : "error: ") + u.what();
+        }
         String[] words = line.split("\\s+");
         switch (words[0]) {
             // the pm2-style table
@@ -103,7 +113,7 @@ public final class ControlAnswers implements ControlServer.Commands {
             }
             // a new master from the jar on disk takes over the port, as SIGUSR2
             case "upgrade" -> {
-                Upgrade.Outcome u = upgrades.upgrade();
+                Upgrade.Outcome u = upgrades.upgrade(List.of());
                 return (u.started() ? "ok: " : "error: ") + u.what();
             }
             // from the new master of an upgrade, once its workers are READY

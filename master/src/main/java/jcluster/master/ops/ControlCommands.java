@@ -203,12 +203,18 @@ public final class ControlCommands {
 
     @Command(name = "upgrade", mixinStandardHelpOptions = true,
             description = "Upgrade the master, as SIGUSR2: a new master starts from the jar on disk with the same "
-                    + "command line, takes the listening socket, starts its workers, and once they are ready the old "
-                    + "master drains and exits. No connection is refused meanwhile; 'status' shows the new pid.")
+                    + "command line (or these flags after --, all of them), takes the listening socket, starts its "
+                    + "workers, and once they are ready the old master drains and exits. No connection is refused "
+                    + "meanwhile; 'status' shows the new pid.")
     public static final class Upgrade extends Base {
+        @Parameters(paramLabel = "FLAG", arity = "0..*", description = "The new master's flags, after --: all of "
+                + "them (its --port and --runtime-dir too, if not the defaults), in place of the running master's.")
+        List<String> flags = List.of();
+
         @Override
         String line() {
-            return "upgrade";
+            // NUL separates the flags: a flag may hold spaces, and a control line no newline
+            return flags.isEmpty() ? "upgrade" : "upgrade\0" + String.join("\0", flags);
         }
     }
 

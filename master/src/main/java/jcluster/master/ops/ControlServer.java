@@ -32,7 +32,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ControlServer {
     private static final Logger log = LoggerFactory.getLogger(ControlServer.class);
-    static final int MAX_COMMAND_LENGTH = 256;
+    /** Room for an upgrade's new flags. */
+    static final int MAX_COMMAND_LENGTH = 8192;
     private static final int ROOT = 0;
     /** A connection that sends no command line for this long is closed. */
     private static final long COMMAND_TIMEOUT_SECONDS = 10;

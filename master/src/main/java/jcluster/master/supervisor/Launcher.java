@@ -2,6 +2,7 @@ package jcluster.master.supervisor;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -19,8 +20,9 @@ public interface Launcher {
      * Starts a new master with this one's command line (an upgrade), not as a child of this one: as a child of
      * whatever adopts orphans, systemd for a service, so that systemd can supervise it as its main process.
      * @param environment added to this one's environment; a null value removes the variable
+     * @param flags the new master's flags in place of this one's (its JVM and jar stay); empty for this one's
      */
-    ProcessHandle startMaster(Map<String, String> environment) throws IOException;
+    ProcessHandle startMaster(Map<String, String> environment, List<String> flags) throws IOException;
 
     /** Makes what speeds up the next workers' start (a class-data archive), in the background. */
     void prepareArchive();

@@ -99,10 +99,23 @@ public final class WorkerLauncher implements Launcher {
      * see it exit, nor wait for it on a stop.
      */
     @Override
-    public ProcessHandle startMaster(Map<String, String> environment) throws IOException {
-        String cmdline = Files.readString(Path.of("/proc/self/cmdline"), StandardCharsets.UTF_8);
+    public ProcessHandle startMaster(Map<String, String> environment, List<String> flags) throws IOException {
+        List<String> self = List.of(Files.readString(Path.of("/proc/self/cmdline"), StandardCharsets.UTF_8)
+                .split("\0"));
         List<String> cmd = new ArrayList<>(List.of("/bin/sh", "-c", "\"$@\" 1>&2 & echo $!", "sh"));
-        cmd.addAll(List.of(cmdline.split("\0")));
+        if (flags.isEmpty()) {
+            cmd.addAll(self);
+        } else {
+            // the JVM and its options, and the jar (or main class), then the new flags
+            int jar = self.indexOf("-jar");
+            int main = jar >= 0 ? jar + 1 : self.indexOf("jcluster.master.Main");
+            if (main < 0 || main >= self.size()) {
+                throw new IOException("this master's command line names neither -jar JAR nor jcluster.master.Main: "
+                        + "new flags cannot go in it");
+            }
+            cmd.addAll(self.subList(0, main + 1));
+            cmd.addAll(flags);
+        }
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectError(ProcessBuilder.Redirect.INHERIT);
         environment.forEach((k, v) -> {

@@ -53,8 +53,9 @@ public final class Upgrade {
     /**
      * Starts the new master, unless one is starting already.
      * @param nextWorkerId the id this master would give its next worker: the new master's first
+     * @param flags the new master's flags, in place of this one's; empty for this one's
      */
-    public Outcome start(int nextWorkerId) {
+    public Outcome start(int nextWorkerId, List<String> flags) {
         if (successor != null) {
             return new Outcome(false, "an upgrade is in progress already: pid " + successor.pid() + " is starting");
         }
@@ -63,7 +64,7 @@ public final class Upgrade {
         env.put(FROM, Long.toString(ProcessHandle.current().pid()));
         env.put(FIRST_ID, Integer.toString(nextWorkerId));
         try {
-            successor = launcher.startMaster(env);
+            successor = launcher.startMaster(env, flags);
         } catch (IOException e) {
             last = "failed: cannot start a new master: " + e.getMessage();
             log.error("upgrade {}", last);

@@ -104,6 +104,39 @@ class UpgradeIT {
         }
     }
 
+    /** New flags after --: all of them, in place of the running master's; flags that do not fit leave it serving. */
+    @Test
+    void anUpgradeWithNewFlagsRunsTheNewMasterWithThem() throws Exception {
+        long newMaster = -1;
+        try (Cluster c = Cluster.start("--workers=2")) {
+            c.expectErrors();
+            // without its --port the new master would listen on 8080's socket: it refuses the inherited one
+            CliResult wrong = cli(c, "upgrade", "--", "--workers=1");
+            assertEquals(0, wrong.code, wrong.out);
+            awaitStatus(c, s -> String.valueOf(Cluster.text(s, "upgrade")).startsWith("failed: "),
+                    "a new master on another port took over");
+            assertEquals(c.pid(), Cluster.field(c.status(), "pid"));
+            CliResult r = cli(c, "upgrade", "--", "--port=" + c.port, "--runtime-dir=" + c.runtimeDir, "--workers=1");
+            assertEquals(0, r.code, r.out);
+            newMaster = Long.parseLong(r.out.split(" ")[3]);
+            long expected = newMaster;
+            String status = awaitStatus(c, s -> Cluster.field(s, "pid") == expected
+                    && Cluster.states(s).equals(List.of("READY")), "the new master did not take over");
+            assertEquals(1, Cluster.field(status, "desired"), "its --workers=1");
+            assertEquals(0, c.awaitExit(Duration.ofSeconds(30)));
+            Cluster.kill("TERM", newMaster);
+            assertTrue(ProcessHandle.of(newMaster).map(p -> p.onExit().orTimeout(30, TimeUnit.SECONDS).join())
+                    .isPresent());
+        } finally {
+            if (newMaster > 0) {
+                ProcessHandle.of(newMaster).ifPresent(p -> {
+                    p.descendants().forEach(ProcessHandle::destroyForcibly);
+                    p.destroyForcibly();
+                });
+            }
+        }
+    }
+
     @Test
     void aSecondUpgradeWhileOneIsStartingIsRefused() throws Exception {
         long newMaster = -1;
@@ -140,9 +173,10 @@ class UpgradeIT {
 
     /** A control command through the CLI, as a user runs it. */
     private static CliResult cli(Cluster c, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new java.util.ArrayList<>(List.of(Cluster.javaBinary(), "-jar", Cluster.JAR.toString()));
-        cmd.addAll(List.of(args));
-        cmd.add("--runtime-dir=" + c.runtimeDir);
+        List<String> cmd = new java.util.ArrayList<>(List.of(Cluster.javaBinary(), "-jar", Cluster.JAR.toString(),
+                args[0], "--runtime-dir=" + c.runtimeDir));
+        // after the command and its own options: what follows a -- is the new master's
+        cmd.addAll(List.of(args).subList(1, args.length));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
