@@ -158,8 +158,9 @@ final class MasterLink {
         if (which != control || orphanedSince >= 0 || orders.done()) {
             return;
         }
+        // The fd socket is left to close at its own EOF: connections the master sent just before it died may still
+        // be queued in it, and closing it unread would close them under their clients.
         control.close();
-        fds.close();
         if (orphanTimeoutMillis == 0) {
             orders.drain("master gone (" + why + ")", false);
             return;
