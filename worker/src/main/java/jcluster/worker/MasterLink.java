@@ -196,6 +196,8 @@ final class MasterLink {
             }
             if (!control.isActive() || !fds.isActive()) {
                 // closed already (a master that refused the HELLO): still orphaned, the same period goes on
+                control.close();
+                fds.close();
                 loop.schedule(this::reconnect, REJECTED_WITHIN_MILLIS, TimeUnit.MILLISECONDS);
                 return;
             }
