@@ -439,6 +439,25 @@ final class Cluster implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops a master this test did not start (the new master of an upgrade, not a child of the test): SIGTERM, then
+     * waits up to 30 s for it to exit.
+     */
+    static void stopMaster(long pid) throws IOException, InterruptedException {
+        kill("TERM", pid);
+        assertTrue(ProcessHandle.of(pid).map(p -> p.onExit().orTimeout(30, TimeUnit.SECONDS).join()).isPresent());
+    }
+
+    /** Kills what is left of such a master and its workers, after a test; nothing if {@code pid} is not positive. */
+    static void killTree(long pid) {
+        if (pid > 0) {
+            ProcessHandle.of(pid).ifPresent(p -> {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly();
+            });
+        }
+    }
+
     /** Waits for the master to exit and returns its exit code. */
     int awaitExit(Duration timeout) throws InterruptedException {
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {

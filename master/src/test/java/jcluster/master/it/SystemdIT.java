@@ -149,12 +149,7 @@ class SystemdIT {
             assertEquals(List.of(), new ArrayList<>(notify.messages).stream().filter(m -> !m.equals("WATCHDOG=1"))
                     .toList(), "nothing more");
         } finally {
-            if (newMaster > 0) {
-                ProcessHandle.of(newMaster).ifPresent(p -> {
-                    p.descendants().forEach(ProcessHandle::destroyForcibly);
-                    p.destroyForcibly();
-                });
-            }
+            Cluster.killTree(newMaster);
         }
     }
 

@@ -58,9 +58,7 @@ class UpgradeIT {
             assertTrue(ProcessHandle.of(newMaster).map(ProcessHandle::isAlive).orElse(false));
             List<Long> newWorkers = ProcessHandle.of(newMaster).orElseThrow().children().map(ProcessHandle::pid)
                     .toList();
-            Cluster.kill("TERM", newMaster);
-            assertTrue(ProcessHandle.of(newMaster).map(p -> p.onExit().orTimeout(30, TimeUnit.SECONDS).join())
-                    .isPresent());
+            Cluster.stopMaster(newMaster);
             for (long w : newWorkers) {
                 Cluster.await(() -> ProcessHandle.of(w).map(p -> !p.isAlive()).orElse(true),
                         Duration.ofSeconds(10), () -> "new worker " + w + " still running");
@@ -68,12 +66,7 @@ class UpgradeIT {
             assertFalse(Files.exists(pidFile), "the new master removed its pid file");
             assertFalse(Files.exists(c.runtimeDir), "the new master removed the runtime directory");
         } finally {
-            if (newMaster > 0) {
-                ProcessHandle.of(newMaster).ifPresent(p -> {
-                    p.descendants().forEach(ProcessHandle::destroyForcibly);
-                    p.destroyForcibly();
-                });
-            }
+            Cluster.killTree(newMaster);
             Files.deleteIfExists(pidFile);
         }
     }
@@ -124,16 +117,9 @@ class UpgradeIT {
                     && Cluster.states(s).equals(List.of("READY")), "the new master did not take over");
             assertEquals(1, Cluster.field(status, "desired"), "its --workers=1");
             assertEquals(0, c.awaitExit(Duration.ofSeconds(30)));
-            Cluster.kill("TERM", newMaster);
-            assertTrue(ProcessHandle.of(newMaster).map(p -> p.onExit().orTimeout(30, TimeUnit.SECONDS).join())
-                    .isPresent());
+            Cluster.stopMaster(newMaster);
         } finally {
-            if (newMaster > 0) {
-                ProcessHandle.of(newMaster).ifPresent(p -> {
-                    p.descendants().forEach(ProcessHandle::destroyForcibly);
-                    p.destroyForcibly();
-                });
-            }
+            Cluster.killTree(newMaster);
         }
     }
 
@@ -155,16 +141,9 @@ class UpgradeIT {
             long expected = newMaster;
             awaitStatus(c, s -> Cluster.field(s, "pid") == expected, "the new master did not take over");
             assertEquals(0, c.awaitExit(Duration.ofSeconds(30)));
-            Cluster.kill("TERM", newMaster);
-            assertTrue(ProcessHandle.of(newMaster).map(p -> p.onExit().orTimeout(30, TimeUnit.SECONDS).join())
-                    .isPresent());
+            Cluster.stopMaster(newMaster);
         } finally {
-            if (newMaster > 0) {
-                ProcessHandle.of(newMaster).ifPresent(p -> {
-                    p.descendants().forEach(ProcessHandle::destroyForcibly);
-                    p.destroyForcibly();
-                });
-            }
+            Cluster.killTree(newMaster);
         }
     }
 
