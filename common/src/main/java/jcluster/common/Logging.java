@@ -10,17 +10,36 @@ public final class Logging {
      * given by the master to its workers, whose stderr is a pipe the master relays into the journal line by line.
      */
     public static final String JOURNAL_PROPERTY = "jcluster.log.journal";
+    /** The log's format: text (the default) or json; the master gives its own to its workers. */
+    public static final String FORMAT_PROPERTY = "jcluster.log.format";
 
     private Logging() {
     }
 
-    /** @param process "master" or "worker-N" */
+    /**
+     * @param process "master" or "worker-N"
+     * @param format text or json
+     */
+    public static void init(String process, String format) {
+        System.setProperty(FORMAT_PROPERTY, format);
+        init(process);
+    }
+
+    /** @param process "master" or "worker-N"; the format as {@link #FORMAT_PROPERTY} says */
     public static void init(String process) {
+        if (json() && System.getProperty("logback.configurationFile") == null) {
+            System.setProperty("logback.configurationFile", "logback-json.xml");
+        }
         System.setProperty("jcluster.proc", process);
         System.setProperty("jcluster.pid", Long.toString(ProcessHandle.current().pid()));
         if (System.getProperty(JOURNAL_PROPERTY) == null && stderrIs(System.getenv("JOURNAL_STREAM"))) {
             System.setProperty(JOURNAL_PROPERTY, "true");
         }
+    }
+
+    /** Log lines are JSON objects. */
+    public static boolean json() {
+        return "json".equals(System.getProperty(FORMAT_PROPERTY));
     }
 
     /** Log lines carry journald's priority prefixes. */

@@ -28,9 +28,11 @@ public enum MessageType {
      * master → worker: drain as DRAIN says, but hand each idle keep-alive connection back to the master on the fd
      * socket instead of closing it, for a worker that stays (a reload, a scale-down, a recycle).
      */
-    HAND_BACK(9, 0);
+    HAND_BACK(9, 0),
+    /** master → worker: open the access log's path again (it was renamed by a rotation). */
+    REOPEN_LOGS(10, 0);
 
-    private static final MessageType[] BY_CODE = new MessageType[10];
+    private static final MessageType[] BY_CODE = new MessageType[11];
 
     static {
         for (MessageType t : values()) {

@@ -16,7 +16,17 @@ import java.util.Map;
 public record WorkerOptions(int id, int generation, Path socket, long orphanTimeoutMillis, int threads, int maxBody, int maxHeaderSize, int maxInitialLine,
                             long keepAliveTimeoutMillis, long headerTimeoutMillis, long shutdownTimeoutMillis,
                             App app, int blockingThreads, int blockingQueue, Path claims,
-                            long maxRequestsPerConnection, long maxConnectionAgeMillis) {
+                            long maxRequestsPerConnection, long maxConnectionAgeMillis, Http http) {
+
+    /**
+     * What the worker adds around the app: its access log ({@code "-"}: stdout; null: none) and that log's format,
+     * the sources trusted to send a PROXY protocol header (CIDRs, comma-separated; null: no PROXY protocol), and
+     * compression ({@code compressLevel} 0: off).
+     */
+    public record Http(String accessLog, String accessLogFormat, String proxyFrom, int compressLevel,
+                       int compressMinLength) {
+        public static final Http NONE = new Http(null, "combined", null, 0, 0);
+    }
 
     /** What the worker serves: an app jar and/or class (none: the built-in app), and a static directory. */
     public record App(Path jar, String className, Path staticDir) {
@@ -46,6 +56,11 @@ public record WorkerOptions(int id, int generation, Path socket, long orphanTime
         args.add("--claims=" + (claims == null ? "" : claims));
         args.add("--max-requests-per-connection=" + maxRequestsPerConnection);
         args.add("--max-connection-age-ms=" + maxConnectionAgeMillis);
+        args.add("--access-log=" + (http.accessLog() == null ? "" : http.accessLog()));
+        args.add("--access-log-format=" + http.accessLogFormat());
+        args.add("--proxy-from=" + (http.proxyFrom() == null ? "" : http.proxyFrom()));
+        args.add("--compress-level=" + http.compressLevel());
+        args.add("--compress-min-length=" + http.compressMinLength());
         return args;
     }
 
@@ -67,7 +82,9 @@ public record WorkerOptions(int id, int generation, Path socket, long orphanTime
                 new App(optionalPath(take(m, "app-jar")), optional(take(m, "app")), optionalPath(take(m, "static"))),
                 Integer.parseInt(take(m, "blocking-threads")), Integer.parseInt(take(m, "blocking-queue")),
                 optionalPath(take(m, "claims")), Long.parseLong(take(m, "max-requests-per-connection")),
-                Long.parseLong(take(m, "max-connection-age-ms")));
+                Long.parseLong(take(m, "max-connection-age-ms")),
+                new Http(optional(take(m, "access-log")), take(m, "access-log-format"), optional(take(m, "proxy-from")),
+                        Integer.parseInt(take(m, "compress-level")), Integer.parseInt(take(m, "compress-min-length"))));
         if (!m.isEmpty()) {
             throw new IllegalArgumentException("unknown worker arguments: " + m.keySet());
         }

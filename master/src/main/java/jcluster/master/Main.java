@@ -6,6 +6,8 @@ import jcluster.master.handoff.Dispatcher;
 import jcluster.master.ops.ControlCommands;
 import jcluster.master.ops.Sched;
 import jcluster.master.supervisor.WorkerJvm;
+import jcluster.worker.http.AccessLog;
+import jcluster.worker.http.TrustedProxies;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -24,7 +26,7 @@ import java.util.concurrent.Callable;
 @Command(name = "master.jar", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         sortOptions = false,
         subcommands = {ControlCommands.Status.class, ControlCommands.Reload.class, ControlCommands.Scale.class,
-                ControlCommands.Dump.class, ControlCommands.Upgrade.class, ControlCommands.Stop.class, CommandLine.HelpCommand.class},
+                ControlCommands.Dump.class, ControlCommands.ReopenLogs.class, ControlCommands.Upgrade.class, ControlCommands.Stop.class, CommandLine.HelpCommand.class},
         description = "Cluster-mode HTTP server: one master accepts on the port and hands each connection to one of "
                 + "N Netty worker processes.")
 public final class Main implements Callable<Integer> {
@@ -75,7 +77,7 @@ public final class Main implements Callable<Integer> {
             spec.commandLine().getErr().println("master: cannot load the app: " + app);
             return ExitCodes.APP_LOAD_FAILED;
         }
-        Logging.init("master");
+        Logging.init("master", options.logFormat);
         // before the master starts a thread of its own or a worker, so that all of them inherit it
         String sched = Sched.setForAllThreads(options.sched);
         if (sched != null) {
@@ -125,6 +127,31 @@ public final class Main implements Callable<Integer> {
         if (options.staticDir != null && !Files.isDirectory(options.staticDir)) {
             throw new ParameterException(spec.commandLine(), "--static " + options.staticDir + " is not a directory");
         }
+        oneOf("--access-log-format", options.accessLogFormat, "combined", "json");
+        oneOf("--log-format", options.logFormat, "text", "json");
+        if (options.accessLog != null) {
+            if (options.accessLog.isEmpty()) {
+                throw new ParameterException(spec.commandLine(), "--access-log must name a file, or - for stdout");
+            }
+            if (!options.accessLog.equals("-")) {
+                // as nginx -t does: a log the workers could not open fails here, in one line, not in every worker
+                try (var ch = AccessLog.append(java.nio.file.Path.of(options.accessLog))) {
+                    ch.size();
+                } catch (java.io.IOException | java.nio.file.InvalidPathException e) {
+                    throw new ParameterException(spec.commandLine(), "--access-log " + options.accessLog
+                            + " cannot be opened for appending (" + e.getMessage() + "); give a writable file");
+                }
+            }
+        }
+        if (options.proxyProtocol) {
+            try {
+                TrustedProxies.parse(options.proxyFrom);
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), "--proxy-from: " + e.getMessage());
+            }
+        }
+        range("--compress-level", options.compressLevel, 1, 9);
+        range("--compress-min-length", options.compressMinLength, 0, Integer.MAX_VALUE);
         if (options.appClass != null && options.appClass.isBlank()) {
             throw new ParameterException(spec.commandLine(), "--app must name a class");
         }
@@ -151,6 +178,13 @@ public final class Main implements Callable<Integer> {
         } catch (UnknownHostException e) {
             throw new ParameterException(spec.commandLine(), flag + " " + host + " is neither an IP address nor a "
                     + "name that resolves; give one such as 0.0.0.0, 127.0.0.1 or ::");
+        }
+    }
+
+    private void oneOf(String flag, String value, String... allowed) {
+        if (!java.util.List.of(allowed).contains(value)) {
+            throw new ParameterException(spec.commandLine(), flag + " must be " + String.join(" or ", allowed)
+                    + ", got '" + value + "'");
         }
     }
 

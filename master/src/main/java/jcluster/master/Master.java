@@ -148,9 +148,8 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
             case "TTIN" -> scale(desired + 1);
             // one worker less
             case "TTOU" -> scale(desired - 1);
-            // nginx's "reopen logs": every line goes to stderr, there is no file to reopen
-            case "USR1" -> log.info("SIGUSR1 (reopen logs): nothing to reopen, the master and its workers log to "
-                    + "stderr; ignored");
+            // nginx's "reopen logs": the workers open the access log's path again
+            case "USR1" -> reopenLogs("SIGUSR1");
             // nginx's and gunicorn's "upgrade the master"
             case "USR2" -> succession.upgrade("SIGUSR2");
             // any other signal that would end the JVM: a stray kill must not take the server down
@@ -335,6 +334,22 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
             manageWorkers();
         }
         return r;
+    }
+
+    @Override
+    public String reopenLogs(String why) {
+        int told = 0;
+        for (WorkerProcess w : workers.all()) {
+            if (w.live()) {
+                w.send(MessageType.REOPEN_LOGS);
+                told++;
+            }
+        }
+        String what = options.accessLog == null ? "no access log: nothing to reopen (the server's own lines go to "
+                + "stderr)" : "-".equals(options.accessLog) ? "the access log is stdout: nothing to reopen"
+                : told + " worker(s) reopen " + options.accessLog;
+        log.info("{}: {}", why, what);
+        return what;
     }
 
     @Override

@@ -176,6 +176,45 @@ public final class MasterOptions {
             description = "Write the master's pid here at start; removed at exit.")
     Path pidFile;
 
+    @Option(names = "--access-log", paramLabel = "PATH",
+            description = "Log every request here, one line each, written by the workers (each appends whole lines "
+                    + "with O_APPEND); -: the master's stdout. Reopened by reopen-logs or SIGUSR1 (default: none).")
+    public String accessLog;
+
+    @Option(names = "--access-log-format", paramLabel = "FORMAT",
+            description = "combined (nginx's, plus rt=SECONDS worker=ID) or json (default: ${DEFAULT-VALUE}).")
+    public String accessLogFormat = "combined";
+
+    @Option(names = "--log-format", paramLabel = "FORMAT",
+            description = "The server's own log lines: text, or json (one object a line: @timestamp, level, "
+                    + "logger_name, message, process, pid) (default: ${DEFAULT-VALUE}).")
+    public String logFormat = "text";
+
+    @Option(names = "--proxy-protocol",
+            description = "Every connection must begin with a PROXY protocol header (v1 or v2) from a source "
+                    + "--proxy-from trusts; the client address it names is the one the app and the access log see. "
+                    + "Others are refused, with a logged reason.")
+    public boolean proxyProtocol;
+
+    @Option(names = "--proxy-from", paramLabel = "CIDRS",
+            description = "With --proxy-protocol, the load balancers' addresses or CIDRs, comma-separated "
+                    + "(default: ${DEFAULT-VALUE}).")
+    public String proxyFrom = "127.0.0.1/32,::1/128";
+
+    @Option(names = "--compress",
+            description = "Gzip text responses (text/*, JSON, JavaScript, XML, SVG) held in memory for clients that "
+                    + "accept it, and serve file.gz beside a static file, as nginx's gzip and gzip_static.")
+    public boolean compress;
+
+    @Option(names = "--compress-level", paramLabel = "N",
+            description = "With --compress, the gzip level, 1 (fastest, nginx's default) to 9 "
+                    + "(default: ${DEFAULT-VALUE}).")
+    public int compressLevel = 1;
+
+    @Option(names = "--compress-min-length", paramLabel = "SIZE", converter = Units.SizeConverter.class,
+            description = "With --compress, smaller bodies go as they are (default: 256).")
+    public long compressMinLength = 256;
+
     @Option(names = "--worker-jvm-opts", paramLabel = "OPTS",
             description = "JVM options for workers, space-separated, replacing the defaults, which are:%n"
                     + "${sys:jcluster.help.jvmopts}")

@@ -57,7 +57,7 @@ public interface Request {
     /** True if the body came with {@code Transfer-Encoding: chunked}. */
     boolean chunked();
 
-    /** The client's address. */
+    /** The client's address: the peer's, or with --proxy-protocol the one the trusted proxy's header gave. */
     InetSocketAddress remoteAddress();
 
     /**

@@ -77,7 +77,8 @@ public final class BenchServer {
         // the same limits the master gives workers by default
         DefaultApp app = new DefaultApp();
         app.start(info);
-        HttpInitializer http = new HttpInitializer(app, null, state, new BlockingPool(16, 64, null), Limits.DEFAULT);
+        HttpInitializer http = new HttpInitializer(app, null, state, new BlockingPool(16, 64, null), Limits.DEFAULT,
+                jcluster.worker.http.Features.NONE);
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads, EpollIoHandler.newFactory());
         Channel server = new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
                 .option(ChannelOption.SO_BACKLOG, 1024)

@@ -15,7 +15,8 @@ import java.nio.charset.StandardCharsets;
  * <ul>
  *   <li>{@code GET /}: a short hello</li>
  *   <li>{@code GET /health}: 200</li>
- *   <li>{@code GET /worker}: JSON with worker id, pid, ppid, uptime, open connections, requests served</li>
+ *   <li>{@code GET /worker}: JSON with worker id, pid, ppid, uptime, open connections, requests served, and the
+ *   client's address and port as the app sees them</li>
  *   <li>{@code POST /} or {@code /echo}: the request body back, with its {@code Content-Type} and its length;
  *   {@code GET /echo}: the request headers, one per line</li>
  *   <li>{@code GET /compute?ms=N}: burns N ms of CPU (at most 10 s) on the event loop, to show a blocked worker;
@@ -55,7 +56,7 @@ public final class DefaultApp implements Handler {
             case "/health":
                 return get ? Response.text("ok\n") : other(m, READ);
             case "/worker":
-                return get ? workerJson() : other(m, READ);
+                return get ? workerJson(req) : other(m, READ);
             case "/echo":
                 if (get) {
                     return echoHeaders(req);
@@ -68,13 +69,17 @@ public final class DefaultApp implements Handler {
         }
     }
 
-    private Response workerJson() {
+    private Response workerJson(Request req) {
         ProcessHandle self = ProcessHandle.current();
         long ppid = self.parent().map(ProcessHandle::pid).orElse(-1L);
         String json = "{\"id\":" + context.workerId() + ",\"pid\":" + self.pid() + ",\"ppid\":" + ppid
                 + ",\"uptimeMs\":" + context.uptimeMillis() + ",\"connections\":" + context.openConnections()
-                + ",\"requests\":" + context.requestsServed() + "}\n";
+                + ",\"requests\":" + context.requestsServed() + ",\"client\":\"" + address(req.remoteAddress()) + "\"}\n";
         return Response.of(200).body(json.getBytes(StandardCharsets.UTF_8), "application/json");
+    }
+
+    private static String address(java.net.InetSocketAddress a) {
+        return a == null ? "" : a.getAddress().getHostAddress() + " " + a.getPort();
     }
 
     /** The whole body is known: it goes back with its length, however it came. */

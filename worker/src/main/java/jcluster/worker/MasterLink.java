@@ -67,6 +67,7 @@ final class MasterLink {
     private final Orders orders;
     private final Function<Channel, FdReceiver> receivers;
     private final long orphanTimeoutMillis;
+    private final Runnable reopenLogs;
     private Channel control;
     private Channel fds;
     private FdReceiver receiver;
@@ -77,8 +78,9 @@ final class MasterLink {
     private long orphanedBefore;
 
     private MasterLink(EventLoopGroup group, Path socket, int id, byte[] secret, Orders orders,
-                       Function<Channel, FdReceiver> receivers, long orphanTimeoutMillis) {
+                       Function<Channel, FdReceiver> receivers, long orphanTimeoutMillis, Runnable reopenLogs) {
         this.group = group;
+        this.reopenLogs = reopenLogs;
         this.loop = group.next();
         this.socket = socket;
         this.id = id;
@@ -92,11 +94,13 @@ final class MasterLink {
      * Connects both sockets and says HELLO on each; blocks until then.
      * @param receivers the fd socket's handler, given the control socket its acknowledgements go on
      * @param orphanTimeoutMillis how long to wait for a new master once this one is gone; 0 to drain at once
+     * @param reopenLogs what REOPEN_LOGS does
      */
     static MasterLink connect(EventLoopGroup group, Path socket, int id, byte[] secret, Orders orders,
-                              Function<Channel, FdReceiver> receivers, long orphanTimeoutMillis)
+                              Function<Channel, FdReceiver> receivers, long orphanTimeoutMillis, Runnable reopenLogs)
             throws InterruptedException {
-        MasterLink link = new MasterLink(group, socket, id, secret, orders, receivers, orphanTimeoutMillis);
+        MasterLink link = new MasterLink(group, socket, id, secret, orders, receivers, orphanTimeoutMillis,
+                reopenLogs);
         CompletableFuture<Void> linked = new CompletableFuture<>();
         link.loop.execute(() -> link.open(linked));
         try {
@@ -276,6 +280,7 @@ final class MasterLink {
                 case DRAIN -> orders.drain("master asked to drain", false);
                 case HAND_BACK -> orders.drain("master asked to drain, handing idle connections back", true);
                 case STOP -> orders.stop();
+                case REOPEN_LOGS -> reopenLogs.run();
                 default -> {
                     log.error("unexpected {} from the master; closing the control socket", frame.type());
                     ctx.close();

@@ -4,6 +4,7 @@ import jcluster.app.AppContext;
 import jcluster.app.Handler;
 import jcluster.app.Request;
 import jcluster.app.Response;
+import jcluster.worker.http.Compression;
 import jcluster.worker.http.HttpDate;
 
 import java.io.ByteArrayOutputStream;
@@ -51,11 +52,17 @@ final class StaticFiles implements Handler {
 
     private final Path root;
     private final Handler app;
+    private final boolean gzipStatic;
 
-    /** {@code root} must be a real path (no symbolic links): what files resolve to is compared with it. */
-    StaticFiles(Path root, Handler app) {
+    /**
+     * {@code root} must be a real path (no symbolic links): what files resolve to is compared with it.
+     * @param gzipStatic serve {@code file.gz}, where it lies beside {@code file}, to a client that takes gzip, as
+     *                   nginx's {@code gzip_static} (not for a range: that is of the file as it is)
+     */
+    StaticFiles(Path root, Handler app, boolean gzipStatic) {
         this.root = root;
         this.app = app;
+        this.gzipStatic = gzipStatic;
     }
 
     @Override
@@ -100,6 +107,41 @@ final class StaticFiles implements Handler {
     }
 
     private Response serve(Request req, Path file, long size, long mtime) throws IOException {
+        String type = contentType(file);
+        if (gzipStatic && Compression.compressible(type)) {
+            Response gz = req.header("range") == null && Compression.acceptsGzip(req.header("accept-encoding"))
+                    ? precompressed(req, file, type) : null;
+            return (gz != null ? gz : serve(req, file, size, mtime, type)).header("vary", "accept-encoding");
+        }
+        return serve(req, file, size, mtime, type);
+    }
+
+    /** {@code file.gz}, if it lies beside {@code file} as a regular file: its own validators, the file's type. */
+    private Response precompressed(Request req, Path file, String type) throws IOException {
+        Path gz = file.resolveSibling(file.getFileName() + ".gz");
+        BasicFileAttributes attrs;
+        try {
+            attrs = Files.readAttributes(gz, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException e) {
+            return null;
+        }
+        if (!attrs.isRegularFile()) {
+            return null;
+        }
+        long mtime = attrs.lastModifiedTime().to(TimeUnit.SECONDS);
+        String etag = "\"" + Long.toHexString(mtime) + "-" + Long.toHexString(attrs.size()) + "-gz\"";
+        Response r = Response.of(200).header("etag", etag).header("last-modified", httpDate(mtime));
+        int precondition = precondition(req::header, etag, mtime);
+        if (precondition == 412) {
+            return Response.text(412, "412 Precondition Failed\n");
+        }
+        if (precondition == 304) {
+            return r.status(304);
+        }
+        return r.contentType(type).header("content-encoding", "gzip").file(open(gz), 0, attrs.size());
+    }
+
+    private Response serve(Request req, Path file, long size, long mtime, String type) throws IOException {
         String etag = "\"" + Long.toHexString(mtime) + "-" + Long.toHexString(size) + "\"";
         String lastModified = httpDate(mtime);
         Response r = Response.of(200).header("etag", etag).header("last-modified", lastModified)
@@ -111,7 +153,7 @@ final class StaticFiles implements Handler {
         if (precondition == 304) {
             return r.status(304);
         }
-        r.contentType(contentType(file));
+        r.contentType(type);
         String range = req.header("range");
         if (range != null && req.method().equals("GET") && ifRangeHolds(req.header("if-range"), etag, mtime)) {
             long[] span = byteRange(range, size);

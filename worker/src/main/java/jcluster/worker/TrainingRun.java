@@ -57,7 +57,7 @@ final class TrainingRun {
                 }
             });
             SelfProbe.check(new HttpInitializer(app, null, ServerState.UNCOUNTED, new BlockingPool(1, 1, null),
-                    Limits.DEFAULT));
+                    Limits.DEFAULT, jcluster.worker.http.Features.NONE));
             for (Channel ch : new Channel[] {new EpollDomainSocketChannel(), new EpollSocketChannel()}) {
                 g.next().register(ch).syncUninterruptibly();
                 ch.close().syncUninterruptibly();

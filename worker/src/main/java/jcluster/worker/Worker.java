@@ -12,7 +12,11 @@ import jcluster.common.ClaimSlots;
 import jcluster.common.ExitCodes;
 import jcluster.common.Signals;
 import jcluster.common.WorkerOptions;
+import jcluster.worker.http.AccessLog;
 import jcluster.worker.http.BlockingPool;
+import jcluster.worker.http.Compression;
+import jcluster.worker.http.Features;
+import jcluster.worker.http.TrustedProxies;
 import jcluster.worker.http.HandBack;
 import jcluster.worker.http.HttpInitializer;
 import jcluster.worker.http.Limits;
@@ -50,6 +54,8 @@ final class Worker implements ServerState, AppContext {
     private MasterLink link;
     /** The app changes the pipeline: its handlers may hold state of a connection, which cannot move. */
     private volatile boolean hooked;
+    private AccessLog accessLog;
+    private boolean proxied;
 
     Worker(WorkerOptions options, byte[] secret) {
         this.options = options;
@@ -59,11 +65,18 @@ final class Worker implements ServerState, AppContext {
 
     /** Runs the worker to its end; its exit code ({@link ExitCodes}). */
     int run() {
+        Features features;
+        try {
+            features = features(options.http());
+        } catch (IOException | IllegalArgumentException e) {
+            log.error("worker {} could not start: {}", options.id(), e.getMessage());
+            return ExitCodes.FAILURE;
+        }
         AppLoader.Loaded loaded;
         Handler handler;
         try {
             loaded = AppLoader.load(options.app());
-            handler = serving(loaded.handler(), options.app().staticDir());
+            handler = serving(loaded.handler(), options.app().staticDir(), features.compression() != null);
             handler.start(this);
         } catch (AppLoader.AppLoadException e) {
             log.error(ExitCodes.APP_LOAD_FAILED_LINE + "{}", e.getMessage());
@@ -89,13 +102,13 @@ final class Worker implements ServerState, AppContext {
             HttpInitializer http = new HttpInitializer(handler, loaded.handler() instanceof PipelineHook h ? h : null,
                     this, pool, new Limits(options.maxBody(), options.maxInitialLine(), options.maxHeaderSize(),
                     options.keepAliveTimeoutMillis(), options.headerTimeoutMillis(),
-                    options.maxRequestsPerConnection(), options.maxConnectionAgeMillis()));
+                    options.maxRequestsPerConnection(), options.maxConnectionAgeMillis()), features);
             SelfProbe.check(http);
             ClaimSlots claims = options.claims() == null ? null : ClaimSlots.open(options.claims());
             EventLoopGroup loops = group;
             link = MasterLink.connect(group, options.socket(), options.id(), secret, drain, control ->
                     new FdReceiver(loops, http, connections, drain::connectionClosed, control, claims),
-                    options.orphanTimeoutMillis());
+                    options.orphanTimeoutMillis(), this::reopenLogs);
             drain.linkedTo(link, http);
             Signals.install(link.loop(), this::onSignal);
             link.ready();
@@ -112,6 +125,9 @@ final class Worker implements ServerState, AppContext {
         }
         int code = drain.exit().join();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(2, TimeUnit.SECONDS);
+        if (accessLog != null) {
+            accessLog.close();
+        }
         try {
             pool.shutdown(1000);
             handler.stop();
@@ -121,13 +137,39 @@ final class Worker implements ServerState, AppContext {
         return code;
     }
 
+    /**
+     * The access log, the trusted proxies and compression, as the master's flags say. With the access log on stdout,
+     * everything else the JVM's code prints there goes to stderr instead, so that stdout carries only its lines.
+     * With the PROXY protocol no connection is handed back on a drain: the header that named its client was read
+     * here, and the next worker would wait for one that never comes.
+     */
+    private Features features(WorkerOptions.Http http) throws IOException {
+        if (http.accessLog() != null) {
+            accessLog = AccessLog.open(http.accessLog(), AccessLog.Format.of(http.accessLogFormat()), options.id());
+            if (accessLog.toStdout()) {
+                System.setOut(System.err);
+            }
+        }
+        proxied = http.proxyFrom() != null;
+        return new Features(accessLog, proxied ? TrustedProxies.parse(http.proxyFrom()) : null,
+                http.compressLevel() > 0 ? new Compression(http.compressLevel(), http.compressMinLength()) : null);
+    }
+
+    /** The master's REOPEN_LOGS: on the control socket's loop. */
+    private void reopenLogs() {
+        if (accessLog != null) {
+            accessLog.reopen(link.loop());
+        }
+    }
+
     /** The app, behind the static files if there are any. */
-    private static Handler serving(Handler app, Path staticDir) throws AppLoader.AppLoadException {
+    private static Handler serving(Handler app, Path staticDir, boolean gzipStatic)
+            throws AppLoader.AppLoadException {
         if (staticDir == null) {
             return app;
         }
         try {
-            return new StaticFiles(staticDir.toRealPath(), app);
+            return new StaticFiles(staticDir.toRealPath(), app, gzipStatic);
         } catch (IOException e) {
             throw new AppLoader.AppLoadException("static directory " + staticDir + ": " + e.getMessage());
         }
@@ -153,7 +195,7 @@ final class Worker implements ServerState, AppContext {
 
     @Override
     public HandBack handBack() {
-        return hooked ? null : drain.handBack();
+        return hooked || proxied ? null : drain.handBack();
     }
 
     @Override

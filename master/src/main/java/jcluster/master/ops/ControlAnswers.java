@@ -26,6 +26,9 @@ public final class ControlAnswers implements ControlServer.Commands {
         /** The live worker with this id, or null. */
         WorkerProcess byId(int id);
 
+        /** Every worker opens the access log's path again, as SIGUSR1; says what it did. */
+        String reopenLogs(String why);
+
         /** A graceful stop, as SIGTERM; the answer says what it does. */
         String stop();
     }
@@ -107,6 +110,10 @@ public final class ControlAnswers implements ControlServer.Commands {
                 log.info("thread dump of {} requested through the control socket", w);
                 return "ok: " + w + " writes a thread dump to the log";
             }
+            // after a log rotation's rename, as SIGUSR1
+            case "reopen-logs" -> {
+                return "ok: " + master.reopenLogs("reopen-logs through the control socket");
+            }
             // graceful stop, as SIGTERM
             case "stop" -> {
                 return "ok: " + master.stop();
@@ -123,7 +130,7 @@ public final class ControlAnswers implements ControlServer.Commands {
             }
             default -> {
                 return "usage: unknown command '" + words[0] + "'; commands: status, status-json, reload, scale N, "
-                        + "dump ID, upgrade, stop";
+                        + "dump ID, reopen-logs, upgrade, stop";
             }
         }
     }

@@ -24,7 +24,7 @@ import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
 /**
- * {@code master.jar status|reload|scale N|dump ID|upgrade|stop}: commands to a running master through its control socket.
+ * {@code master.jar status|reload|scale N|dump ID|reopen-logs|upgrade|stop}: commands to a running master through its control socket.
  * The server is found by its runtime directory (given), by its pid file (the control socket that pid listens on),
  * or by its port: the caller's own default runtime directory for it, else any user's (a runtime directory named
  * {@code jcluster-PORT} or {@code jcluster-UID-PORT} with a listening control socket), so that {@code sudo
@@ -215,6 +215,16 @@ public final class ControlCommands {
         String line() {
             // NUL separates the flags: a flag may hold spaces, and a control line no newline
             return flags.isEmpty() ? "upgrade" : "upgrade\0" + String.join("\0", flags);
+        }
+    }
+
+    @Command(name = "reopen-logs", mixinStandardHelpOptions = true,
+            description = "Have every worker open the access log's path again, as SIGUSR1: after a rotation renamed "
+                    + "the file (dist/logrotate/jcluster).")
+    public static final class ReopenLogs extends Base {
+        @Override
+        String line() {
+            return "reopen-logs";
         }
     }
 

@@ -66,18 +66,7 @@ public record Status(long pid, String version, long uptimeMillis, String app, St
 
     /** A JSON string: quotes, backslashes and control characters escaped. */
     static String str(String s) {
-        StringBuilder sb = new StringBuilder("\"");
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == '"' || c == '\\') {
-                sb.append('\\').append(c);
-            } else if (c < 0x20) {
-                sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-            } else {
-                sb.append(c);
-            }
-        }
-        return sb.append('"').toString();
+        return jcluster.common.Json.string(new StringBuilder(), s).toString();
     }
 
     /** Serving: running, not shutting down, and at least one worker READY. */

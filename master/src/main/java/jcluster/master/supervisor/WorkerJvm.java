@@ -127,6 +127,9 @@ public final class WorkerJvm {
         if (level != null) {
             props.add("-Djcluster.log.level=" + level);
         }
+        if (Logging.json()) {
+            props.add("-D" + Logging.FORMAT_PROPERTY + "=json");
+        }
         if (Logging.toJournal()) {
             props.add("-D" + Logging.JOURNAL_PROPERTY + "=true");
         }

@@ -67,10 +67,14 @@ public final class WorkerLauncher implements Launcher {
                 Math.max(options.drainTimeout.toMillis(), options.shutdownTimeout.toMillis()),
                 new WorkerOptions.App(absolute(options.appJar), options.appClass, absolute(options.staticDir)),
                 options.blockingThreads, options.blockingQueue, claimsFile, options.maxRequestsPerConnection,
-                options.maxConnectionAge.toMillis());
+                options.maxConnectionAge.toMillis(), new WorkerOptions.Http(options.accessLog, options.accessLogFormat,
+                        options.proxyProtocol ? options.proxyFrom : null, options.compress ? options.compressLevel : 0,
+                        (int) options.compressMinLength));
         List<String> cmd = new ArrayList<>();
         cmd.add(WorkerJvm.javaBinary());
         cmd.addAll(jvmOptions);
+        // the JVM's own output (a thread dump) on stderr: stdout may be the access log's
+        cmd.add("-XX:+DisplayVMOutputToStderr");
         Path cds = archive == null ? null : archive.current();
         if (cds != null) {
             cmd.add("-XX:SharedArchiveFile=" + cds);
@@ -87,7 +91,7 @@ public final class WorkerLauncher implements Launcher {
         // nothing from more than two, which keeps its C heap (JIT compiler arenas, mostly) small
         pb.environment().putIfAbsent("MALLOC_ARENA_MAX", "2");
         Process p = pb.start();
-        return new Child(p, new WorkerOutput(id, p.pid(), p));
+        return new Child(p, new WorkerOutput(id, p.pid(), p, "-".equals(options.accessLog)));
     }
 
     /**

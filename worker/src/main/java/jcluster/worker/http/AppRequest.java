@@ -11,7 +11,6 @@ import jcluster.app.Response;
 
 import java.io.InputStream;
 import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -117,8 +116,7 @@ final class AppRequest implements Request {
 
     @Override
     public InetSocketAddress remoteAddress() {
-        SocketAddress a = channel.remoteAddress();
-        return a instanceof InetSocketAddress i ? i : null;
+        return ClientAddress.of(channel);
     }
 
     @Override

@@ -13,23 +13,36 @@ public final class HttpInitializer {
     private final ServerState server;
     private final BlockingPool pool;
     private final Limits limits;
+    private final Features features;
 
     /** {@code hook}: the app's own pipeline changes, or null. */
-    public HttpInitializer(Handler app, PipelineHook hook, ServerState server, BlockingPool pool, Limits limits) {
+    public HttpInitializer(Handler app, PipelineHook hook, ServerState server, BlockingPool pool, Limits limits,
+                           Features features) {
         this.app = app;
         this.hook = hook;
         this.server = server;
         this.pool = pool;
         this.limits = limits;
+        this.features = features;
     }
 
     public void init(Channel ch) {
-        init(ch, server);
+        build(ch, server, features);
     }
 
-    /** Builds the pipeline with {@code server} in place of the worker's state (the self-probe counts nothing). */
+    /**
+     * Builds the pipeline with {@code server} in place of the worker's state and without the features (the
+     * self-probe counts nothing, is in no log and sends no PROXY header).
+     */
     public void init(Channel ch, ServerState server) {
+        build(ch, server, Features.NONE);
+    }
+
+    private void build(Channel ch, ServerState server, Features features) {
         Exchange exchange = new Exchange(server);
+        if (features.proxy() != null) {
+            ch.pipeline().addLast(ProxyHeader.NAME, new ProxyHeader(features.proxy()));
+        }
         ch.pipeline()
                 .addLast(PipelineHook.TIMEOUTS, new ConnectionTimeouts(exchange, limits.keepAliveMillis(),
                         limits.headerMillis()))
@@ -38,7 +51,8 @@ public final class HttpInitializer {
                 .addLast(PipelineHook.ENCODER, new HttpResponseEncoder())
                 .addLast(PipelineHook.GUARD, new RequestGuard(exchange, limits.maxBody()))
                 .addLast(PipelineHook.AGGREGATOR, new RequestAggregator(exchange, limits.maxBody()))
-                .addLast(PipelineHook.APP, new HttpServerHandler(exchange, app, server, pool, limits));
+                .addLast(PipelineHook.APP, new HttpServerHandler(exchange, app, server, pool, limits,
+                        features));
         if (hook != null) {
             hook.configure(ch.pipeline());
         }

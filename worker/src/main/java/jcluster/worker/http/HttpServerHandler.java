@@ -57,13 +57,20 @@ final class HttpServerHandler extends ChannelInboundHandlerAdapter {
     private final long maxRequests;
     private final long maxAgeNanos;
     private final long openedNanos = System.nanoTime();
+    private final AccessLog accessLog;
+    private final Compression compression;
+    /** When the current request began to be answered, for the access log. */
+    private long currentStarted;
     private long answered;
     private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>(2);
     /** The request being answered, until its response is written. */
     private FullHttpRequest current;
     private boolean unflushed;
 
-    HttpServerHandler(Exchange exchange, Handler app, ServerState server, BlockingPool pool, Limits limits) {
+    HttpServerHandler(Exchange exchange, Handler app, ServerState server, BlockingPool pool, Limits limits,
+                      Features features) {
+        this.accessLog = features.accessLog();
+        this.compression = features.compression();
         this.exchange = exchange;
         this.app = app;
         this.server = server;
@@ -94,6 +101,9 @@ final class HttpServerHandler extends ChannelInboundHandlerAdapter {
 
     private void serve(ChannelHandlerContext ctx, FullHttpRequest req, boolean flushNow) {
         current = req;
+        if (accessLog != null) {
+            currentStarted = System.nanoTime();
+        }
         AppRequest request = new AppRequest(req, ctx.channel(), pool);
         Response res;
         try {
@@ -158,6 +168,11 @@ final class HttpServerHandler extends ChannelInboundHandlerAdapter {
                 && (!server.draining() || exchange.handBack != null)
                 && !spent() && !closeDelimited;
         String uri = req.uri();
+        AccessLog.Entry entry = accessLog == null ? null : new AccessLog.Entry(ClientAddress.of(ctx.channel()),
+                req.method().name(), uri, version.text(), req.headers().get(HttpHeaderNames.REFERER),
+                req.headers().get(HttpHeaderNames.USER_AGENT), currentStarted);
+        Compression.Asked asked = compression == null ? null : new Compression.Asked(
+                req.headers().get(HttpHeaderNames.ACCEPT_ENCODING), head, req.headers().contains(HttpHeaderNames.RANGE));
         req.release();
         HttpHeaders h = res.headers();
         h.set(HttpHeaderNames.DATE, Responses.date());
@@ -168,6 +183,9 @@ final class HttpServerHandler extends ChannelInboundHandlerAdapter {
         }
         if (!head && res.body() instanceof Response.FileRange file && file.length() <= SMALL_FILE) {
             res = inline(ctx, uri, res, file);
+        }
+        if (asked != null) {
+            res = compression.apply(ctx.alloc(), asked, res);
         }
         HttpResponseStatus status = HttpResponseStatus.valueOf(res.status());
         ChannelFuture last;
@@ -189,12 +207,18 @@ final class HttpServerHandler extends ChannelInboundHandlerAdapter {
                 content = Unpooled.EMPTY_BUFFER;
                 h.remove(HttpHeaderNames.TRANSFER_ENCODING);
             }
+            if (entry != null) {
+                accessLog.log(ctx.channel().eventLoop(), entry, code, content.readableBytes());
+            }
             last = ctx.write(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content, h,
                     EmptyHttpHeaders.INSTANCE), keepAlive ? ctx.voidPromise() : ctx.newPromise());
         } else if (res.body() instanceof Response.FileRange file) {
             h.remove(HttpHeaderNames.TRANSFER_ENCODING);
             h.set(HttpHeaderNames.CONTENT_LENGTH, file.length());
             boolean body = !head && file.length() > 0;
+            if (entry != null) {
+                accessLog.log(ctx.channel().eventLoop(), entry, res.status(), body ? file.length() : 0);
+            }
             if (body) {
                 // head and file leave in one send, not two: the cork holds the head until sendfile has run
                 cork(ctx, true);
@@ -215,6 +239,9 @@ final class HttpServerHandler extends ChannelInboundHandlerAdapter {
             if (head) {
                 res.releaseBody();
                 h.remove(HttpHeaderNames.TRANSFER_ENCODING);
+                if (entry != null) {
+                    accessLog.log(ctx.channel().eventLoop(), entry, res.status(), 0);
+                }
                 last = ctx.write(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER, h,
                         EmptyHttpHeaders.INSTANCE), keepAlive ? ctx.voidPromise() : ctx.newPromise());
             } else {
@@ -227,7 +254,14 @@ final class HttpServerHandler extends ChannelInboundHandlerAdapter {
                     h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
                 }
                 ctx.write(new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, h), ctx.voidPromise());
-                last = ctx.write(new HttpChunkedInput(new ChunkedStream(stream.in())), ctx.newPromise());
+                ChunkedStream chunks = new ChunkedStream(stream.in());
+                last = ctx.write(new HttpChunkedInput(chunks), ctx.newPromise());
+                if (entry != null) {
+                    // a streamed body's length is known once it is sent (or the client left)
+                    int code = res.status();
+                    last.addListener(f -> accessLog.log(ctx.channel().eventLoop(), entry, code,
+                            chunks.transferredBytes()));
+                }
             }
         }
         server.requestServed();

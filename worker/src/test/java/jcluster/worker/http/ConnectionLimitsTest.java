@@ -19,7 +19,8 @@ class ConnectionLimitsTest {
     private static EmbeddedChannel channel(long maxRequests, long maxAgeMillis) {
         EmbeddedChannel ch = new EmbeddedChannel();
         Limits l = new Limits(1 << 20, 8192, 8192, 5000, 10000, maxRequests, maxAgeMillis);
-        new HttpInitializer(req -> Response.text("hi\n"), null, ServerState.UNCOUNTED, new BlockingPool(1, 1, null), l)
+        new HttpInitializer(req -> Response.text("hi\n"), null, ServerState.UNCOUNTED, new BlockingPool(1, 1, null), l,
+                Features.NONE)
                 .init(ch);
         return ch;
     }

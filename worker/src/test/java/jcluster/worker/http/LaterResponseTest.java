@@ -27,7 +27,7 @@ class LaterResponseTest {
 
     private EmbeddedChannel channel() {
         EmbeddedChannel ch = new EmbeddedChannel();
-        new HttpInitializer(app, null, ServerState.UNCOUNTED, new BlockingPool(1, 1, null), Limits.DEFAULT).init(ch);
+        new HttpInitializer(app, null, ServerState.UNCOUNTED, new BlockingPool(1, 1, null), Limits.DEFAULT, Features.NONE).init(ch);
         return ch;
     }
 
@@ -106,7 +106,7 @@ class LaterResponseTest {
     void noContentAndNotModifiedHaveNoBodyNorLength() {
         Handler h = req -> Response.of(req.path().equals("/204") ? 204 : 304).body("x".getBytes(StandardCharsets.UTF_8));
         EmbeddedChannel ch = new EmbeddedChannel();
-        new HttpInitializer(h, null, ServerState.UNCOUNTED, new BlockingPool(1, 1, null), Limits.DEFAULT).init(ch);
+        new HttpInitializer(h, null, ServerState.UNCOUNTED, new BlockingPool(1, 1, null), Limits.DEFAULT, Features.NONE).init(ch);
         ch.writeInbound(Unpooled.copiedBuffer("GET /204 HTTP/1.1\r\nHost: x\r\n\r\nGET /304 HTTP/1.1\r\nHost: x\r\n\r\n",
                 StandardCharsets.US_ASCII));
         String out = out(ch);

@@ -58,7 +58,7 @@ class PipelineHookTest {
     void theHookAddsAHandlerThatAnswersBeforeTheApp() {
         HookedApp app = new HookedApp();
         EmbeddedChannel ch = new EmbeddedChannel();
-        new HttpInitializer(app, app, ServerState.UNCOUNTED, new BlockingPool(1, 1, null), Limits.DEFAULT).init(ch);
+        new HttpInitializer(app, app, ServerState.UNCOUNTED, new BlockingPool(1, 1, null), Limits.DEFAULT, Features.NONE).init(ch);
         assertTrue(app.names.containsAll(List.of(PipelineHook.TIMEOUTS, PipelineHook.DECODER, PipelineHook.ENCODER,
                 PipelineHook.GUARD, PipelineHook.AGGREGATOR, PipelineHook.APP)), app.names.toString());
         ch.writeInbound(Unpooled.copiedBuffer("GET /raw HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
