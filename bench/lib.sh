@@ -92,3 +92,8 @@ field_median() { # file case server n
 field_sum() { # file case server n
     awk -v c="$2" -v s="$3" -v n="$4" '$1 == c && $2 == s { t += $n } END { print t + 0 }' "$1"
 }
+
+# Run as root (as on these machines), the master must be told its workers may run as root too: like nginx's and
+# Node's, the bench's servers all run as the invoking user.
+AS_ROOT=
+[ "$(id -u)" = 0 ] && AS_ROOT=--allow-root

@@ -30,7 +30,7 @@ extra=()
 [ -n "${WORKER_JVM_OPTS:-}" ] && extra+=("--worker-jvm-opts=$WORKER_JVM_OPTS")
 # shellcheck disable=SC2206
 [ -n "${CLUSTER_FLAGS:-}" ] && extra+=($CLUSTER_FLAGS)
-java -jar "$JAR" --workers="$WORKERS" --port="$PORT" --runtime-dir="$tmp/run" "${extra[@]}" >"$tmp/cluster.log" 2>&1 &
+java -jar "$JAR" --workers="$WORKERS" --port="$PORT" --runtime-dir="$tmp/run" $AS_ROOT "${extra[@]}" >"$tmp/cluster.log" 2>&1 &
 MASTER=$!
 trap 'kill -TERM $MASTER 2>/dev/null; wait $MASTER 2>/dev/null; rm -rf "$tmp"' EXIT
 for _ in $(seq 1 300); do grep -q "ready: " "$tmp/cluster.log" && break; sleep 0.1; done

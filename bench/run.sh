@@ -53,7 +53,7 @@ worker_pids() { java -jar "$JAR" status --json --runtime-dir="$tmp/run" | grep -
 
 CLUSTER_PORT=$(free_port)
 # shellcheck disable=SC2086
-java -jar "$JAR" --workers="$WORKERS" --port="$CLUSTER_PORT" --runtime-dir="$tmp/run" --sched="$SCHED" $CLUSTER_FLAGS \
+java -jar "$JAR" --workers="$WORKERS" --port="$CLUSTER_PORT" --runtime-dir="$tmp/run" --sched="$SCHED" $AS_ROOT $CLUSTER_FLAGS \
     >"$tmp/cluster.log" 2>&1 &
 MASTER=$!
 pids+=($MASTER)

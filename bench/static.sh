@@ -41,7 +41,7 @@ head -c $((1024 * 1024)) /dev/urandom >"$www/1m.bin"
 chmod 755 "$www" && chmod 644 "$www"/*
 
 CLUSTER_PORT=$(free_port)
-java -jar "$JAR" --workers="$WORKERS" --port="$CLUSTER_PORT" --runtime-dir="$tmp/run" --static="$www" \
+java -jar "$JAR" --workers="$WORKERS" --port="$CLUSTER_PORT" --runtime-dir="$tmp/run" $AS_ROOT --static="$www" \
     >"$tmp/cluster.log" 2>&1 &
 pids+=($!)
 NGINX_PORT=$(free_port)

@@ -16,7 +16,8 @@ import java.util.Map;
 public record WorkerOptions(int id, int generation, Path socket, long orphanTimeoutMillis, int threads, int maxBody, int maxHeaderSize, int maxInitialLine,
                             long keepAliveTimeoutMillis, long headerTimeoutMillis, long shutdownTimeoutMillis,
                             App app, int blockingThreads, int blockingQueue, Path claims,
-                            long maxRequestsPerConnection, long maxConnectionAgeMillis, Http http) {
+                            long maxRequestsPerConnection, long maxConnectionAgeMillis, Http http,
+                            Identity identity) {
 
     /**
      * What the worker adds around the app: its access log ({@code "-"}: stdout; null: none) and that log's format,
@@ -26,6 +27,14 @@ public record WorkerOptions(int id, int generation, Path socket, long orphanTime
     public record Http(String accessLog, String accessLogFormat, String proxyFrom, int compressLevel,
                        int compressMinLength) {
         public static final Http NONE = new Http(null, "combined", null, 0, 0);
+    }
+
+    /**
+     * Who the worker is: the uid and gid it drops to once it has reached the master's sockets (-1: it stays as it
+     * started), whether it may run as root, and the open-file limit it raises itself to (0: as inherited).
+     */
+    public record Identity(int uid, int gid, boolean allowRoot, long openFiles) {
+        public static final Identity INHERITED = new Identity(-1, -1, true, 0);
     }
 
     /** What the worker serves: an app jar and/or class (none: the built-in app), and a static directory. */
@@ -61,6 +70,10 @@ public record WorkerOptions(int id, int generation, Path socket, long orphanTime
         args.add("--proxy-from=" + (http.proxyFrom() == null ? "" : http.proxyFrom()));
         args.add("--compress-level=" + http.compressLevel());
         args.add("--compress-min-length=" + http.compressMinLength());
+        args.add("--uid=" + identity.uid());
+        args.add("--gid=" + identity.gid());
+        args.add("--allow-root=" + identity.allowRoot());
+        args.add("--rlimit-nofile=" + identity.openFiles());
         return args;
     }
 
@@ -84,7 +97,9 @@ public record WorkerOptions(int id, int generation, Path socket, long orphanTime
                 optionalPath(take(m, "claims")), Long.parseLong(take(m, "max-requests-per-connection")),
                 Long.parseLong(take(m, "max-connection-age-ms")),
                 new Http(optional(take(m, "access-log")), take(m, "access-log-format"), optional(take(m, "proxy-from")),
-                        Integer.parseInt(take(m, "compress-level")), Integer.parseInt(take(m, "compress-min-length"))));
+                        Integer.parseInt(take(m, "compress-level")), Integer.parseInt(take(m, "compress-min-length"))),
+                new Identity(Integer.parseInt(take(m, "uid")), Integer.parseInt(take(m, "gid")),
+                        Boolean.parseBoolean(take(m, "allow-root")), Long.parseLong(take(m, "rlimit-nofile"))));
         if (!m.isEmpty()) {
             throw new IllegalArgumentException("unknown worker arguments: " + m.keySet());
         }

@@ -4,9 +4,9 @@ import jcluster.common.ExitCodes;
 import jcluster.common.Logging;
 import jcluster.master.handoff.Dispatcher;
 import jcluster.master.ops.ControlCommands;
+import jcluster.master.ops.Identity;
 import jcluster.master.ops.Sched;
 import jcluster.master.supervisor.WorkerJvm;
-import jcluster.worker.http.AccessLog;
 import jcluster.worker.http.TrustedProxies;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -78,6 +78,8 @@ public final class Main implements Callable<Integer> {
             return ExitCodes.APP_LOAD_FAILED;
         }
         Logging.init("master", options.logFormat);
+        String openFiles = Identity.raiseOpenFiles();
+        LoggerFactory.getLogger(Main.class).debug("open-file limit {}", openFiles);
         // before the master starts a thread of its own or a worker, so that all of them inherit it
         String sched = Sched.setForAllThreads(options.sched);
         if (sched != null) {
@@ -129,14 +131,26 @@ public final class Main implements Callable<Integer> {
         }
         oneOf("--access-log-format", options.accessLogFormat, "combined", "json");
         oneOf("--log-format", options.logFormat, "text", "json");
+        try {
+            options.identity = Identity.forWorkers(options.user, options.group, options.allowRoot,
+                    options.workerRlimitNofile);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
         if (options.accessLog != null) {
             if (options.accessLog.isEmpty()) {
                 throw new ParameterException(spec.commandLine(), "--access-log must name a file, or - for stdout");
             }
             if (!options.accessLog.equals("-")) {
                 // as nginx -t does: a log the workers could not open fails here, in one line, not in every worker
-                try (var ch = AccessLog.append(java.nio.file.Path.of(options.accessLog))) {
-                    ch.size();
+                // the file as the workers open it; not through AccessLog, whose logger would start logback too soon
+                try (var ch = java.nio.channels.FileChannel.open(java.nio.file.Path.of(options.accessLog),
+                        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE,
+                        java.nio.file.StandardOpenOption.APPEND)) {
+                    // the workers open it as --user: as nginx's master does, give them the file it made
+                    if (!Identity.chown(java.nio.file.Path.of(options.accessLog), options.identity)) {
+                        throw new java.io.IOException("cannot give it to --user " + options.user);
+                    }
                 } catch (java.io.IOException | java.nio.file.InvalidPathException e) {
                     throw new ParameterException(spec.commandLine(), "--access-log " + options.accessLog
                             + " cannot be opened for appending (" + e.getMessage() + "); give a writable file");

@@ -176,6 +176,25 @@ public final class MasterOptions {
             description = "Write the master's pid here at start; removed at exit.")
     Path pidFile;
 
+    @Option(names = "--user", paramLabel = "USER",
+            description = "Run the workers as this user: the master, started as root, binds the port (below 1024 "
+                    + "too), then starts each worker, which reaches its sockets and drops to USER before it loads "
+                    + "the app.")
+    public String user;
+
+    @Option(names = "--group", paramLabel = "GROUP",
+            description = "The workers' group, with --user (default: USER's own group).")
+    public String group;
+
+    @Option(names = "--allow-root",
+            description = "Let the workers run as root: without --user, a master started as root refuses to.")
+    public boolean allowRoot;
+
+    @Option(names = "--worker-rlimit-nofile", paramLabel = "N",
+            description = "Raise each worker's open-file limit to N, as nginx's worker_rlimit_nofile (default: the "
+                    + "master's own, which it raises to its hard limit at start).")
+    public long workerRlimitNofile;
+
     @Option(names = "--access-log", paramLabel = "PATH",
             description = "Log every request here, one line each, written by the workers (each appends whole lines "
                     + "with O_APPEND); -: the master's stdout. Reopened by reopen-logs or SIGUSR1 (default: none).")
@@ -219,6 +238,9 @@ public final class MasterOptions {
             description = "JVM options for workers, space-separated, replacing the defaults, which are:%n"
                     + "${sys:jcluster.help.jvmopts}")
     public String workerJvmOpts = WorkerJvm.defaultOptions();
+
+    /** Who the workers run as: resolved and checked by {@link Main#validate}. */
+    public jcluster.common.WorkerOptions.Identity identity = jcluster.common.WorkerOptions.Identity.INHERITED;
 
     /** What the workers serve, as status names it: the app jar, the --app class, or the built-in app. */
     public String appName() {

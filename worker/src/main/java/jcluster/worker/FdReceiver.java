@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * Reads connection fds from the master's handoff socket, wraps each as a Netty channel with the HTTP pipeline and
@@ -35,7 +36,8 @@ final class FdReceiver extends ChannelInboundHandlerAdapter {
     static final long ACK_DELAY_MICROS = 2_000;
 
     private final EventLoopGroup group;
-    private final HttpInitializer http;
+    /** The HTTP stack, there before READY and so before the first connection. */
+    private final Supplier<HttpInitializer> http;
     private final Set<Channel> connections;
     private final Runnable onClose;
     private final Channel control;
@@ -49,7 +51,7 @@ final class FdReceiver extends ChannelInboundHandlerAdapter {
     /** Adopted by a new master: the first fd it sends is this worker's new output, not a connection. */
     private boolean expectOutput;
 
-    FdReceiver(EventLoopGroup group, HttpInitializer http, Set<Channel> connections, Runnable onClose,
+    FdReceiver(EventLoopGroup group, Supplier<HttpInitializer> http, Set<Channel> connections, Runnable onClose,
                Channel control, ClaimSlots claims) {
         this.group = group;
         this.http = http;
@@ -83,7 +85,7 @@ final class FdReceiver extends ChannelInboundHandlerAdapter {
         // Netty's socket config sets TCP_NODELAY on every channel it makes
         EpollSocketChannel ch = new EpollSocketChannel(fd.intValue());
         ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
-        http.init(ch);
+        http.get().init(ch);
         connections.add(ch);
         ch.closeFuture().addListener(f -> {
             connections.remove(ch);
@@ -91,7 +93,7 @@ final class FdReceiver extends ChannelInboundHandlerAdapter {
         });
         group.next().register(ch).addListener(f -> {
             if (f.isSuccess()) {
-                http.drainIfHandingBack(ch);
+                http.get().drainIfHandingBack(ch);
             }
         });
     }

@@ -29,6 +29,7 @@ import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -63,8 +64,37 @@ final class Worker implements ServerState, AppContext {
         this.drain = new Drain(connections, inFlight::sum, options.shutdownTimeoutMillis());
     }
 
-    /** Runs the worker to its end; its exit code ({@link ExitCodes}). */
+    /**
+     * Runs the worker to its end; its exit code ({@link ExitCodes}). In this order: the open-file limit; the event
+     * loops (Netty's native transport is loaded now); both sockets to the master and the claims file (the runtime
+     * directory may be root's alone); the drop to --user; only then the access log and the app, neither of which
+     * ever runs as root unless --allow-root said so; the self-probe; READY.
+     */
     int run() {
+        String refused = Privileges.refusal(options.identity());
+        if (refused != null) {
+            log.error("worker {}: {}", options.id(), refused);
+            return ExitCodes.USAGE;
+        }
+        EventLoopGroup group;
+        AtomicReference<HttpInitializer> http = new AtomicReference<>();
+        try {
+            Privileges.openFiles(options.identity().openFiles());
+            group = new MultiThreadIoEventLoopGroup(options.threads(), new DefaultThreadFactory("loop"),
+                    EpollIoHandler.newFactory());
+            ClaimSlots claims = options.claims() == null ? null : ClaimSlots.open(options.claims());
+            // no connection comes before READY, so none before the HTTP stack is there
+            link = MasterLink.connect(group, options.socket(), options.id(), secret, drain, control ->
+                    new FdReceiver(group, http::get, connections, drain::connectionClosed, control, claims),
+                    options.orphanTimeoutMillis(), this::reopenLogs);
+            Privileges.drop(options.identity());
+        } catch (Exception | LinkageError e) {
+            // no native transport, no master socket, no drop: one line, and the master counts a failed boot
+            log.error("worker {} could not start: {}", options.id(), AppLoader.describe(e));
+            return ExitCodes.FAILURE;
+        }
+        // From here a failure returns without closing the sockets: the exit closes them once its code is set, so
+        // the master never takes their end for a crash before it knows the code (an app that cannot load: 4).
         Features features;
         try {
             features = features(options.http());
@@ -86,41 +116,26 @@ final class Worker implements ServerState, AppContext {
             return ExitCodes.APP_LOAD_FAILED;
         }
         ClassLoader appLoader = loaded.loader();
+        // libraries the app uses look up their providers through the thread's context class loader
+        group.forEach(loop -> loop.execute(() -> Thread.currentThread().setContextClassLoader(appLoader)));
         BlockingPool pool = new BlockingPool(options.blockingThreads(), options.blockingQueue(), appLoader);
-        EventLoopGroup group = null;
         try {
-            group = new MultiThreadIoEventLoopGroup(options.threads(), new DefaultThreadFactory("loop") {
-                @Override
-                protected Thread newThread(Runnable r, String name) {
-                    Thread t = super.newThread(r, name);
-                    // libraries the app uses look up their providers through the thread's context class loader
-                    t.setContextClassLoader(appLoader);
-                    return t;
-                }
-            }, EpollIoHandler.newFactory());
             hooked = loaded.handler() instanceof PipelineHook;
-            HttpInitializer http = new HttpInitializer(handler, loaded.handler() instanceof PipelineHook h ? h : null,
+            http.set(new HttpInitializer(handler, loaded.handler() instanceof PipelineHook h ? h : null,
                     this, pool, new Limits(options.maxBody(), options.maxInitialLine(), options.maxHeaderSize(),
                     options.keepAliveTimeoutMillis(), options.headerTimeoutMillis(),
-                    options.maxRequestsPerConnection(), options.maxConnectionAgeMillis()), features);
-            SelfProbe.check(http);
-            ClaimSlots claims = options.claims() == null ? null : ClaimSlots.open(options.claims());
-            EventLoopGroup loops = group;
-            link = MasterLink.connect(group, options.socket(), options.id(), secret, drain, control ->
-                    new FdReceiver(loops, http, connections, drain::connectionClosed, control, claims),
-                    options.orphanTimeoutMillis(), this::reopenLogs);
-            drain.linkedTo(link, http);
+                    options.maxRequestsPerConnection(), options.maxConnectionAgeMillis()), features));
+            SelfProbe.check(http.get());
+            drain.linkedTo(link, http.get());
             Signals.install(link.loop(), this::onSignal);
             link.ready();
             Heartbeat.start(link, connections, requests, inFlight);
-            log.info("worker {} up in {} ms serving {}, {} event loop thread(s)", options.id(),
-                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos), loaded.name(), options.threads());
+            log.info("worker {} up in {} ms serving {}, {} event loop thread(s){}", options.id(),
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos), loaded.name(), options.threads(),
+                    options.identity().uid() < 0 ? "" : ", as uid " + options.identity().uid() + " gid "
+                            + options.identity().gid());
         } catch (Exception | LinkageError e) {
-            // no native transport, no master socket: one line, and the master counts a failed boot
             log.error("worker {} could not start: {}", options.id(), AppLoader.describe(e));
-            if (group != null) {
-                group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
-            }
             return ExitCodes.FAILURE;
         }
         int code = drain.exit().join();

@@ -60,7 +60,8 @@ public final class WorkerLauncher implements Launcher {
     @Override
     public OsProcess start(int id, int generation, byte[] secret, Path claimsFile) throws IOException {
         WorkerOptions wo = new WorkerOptions(id, generation, runtimeDir.handoffSocket(),
-                options.orphanTimeout.toMillis(), options.workerThreads, (int) options.maxBody,
+                // a worker that dropped to --user cannot reach a new master's root-only socket: it drains at once
+                options.identity.uid() >= 0 ? 0 : options.orphanTimeout.toMillis(), options.workerThreads, (int) options.maxBody,
                 MAX_HEADER_SIZE, MAX_INITIAL_LINE, options.keepAliveTimeout.toMillis(),
                 options.headerTimeout.toMillis(),
                 // the worker's own deadline is a backstop for when the master is gone; the master's acts first
@@ -69,12 +70,16 @@ public final class WorkerLauncher implements Launcher {
                 options.blockingThreads, options.blockingQueue, claimsFile, options.maxRequestsPerConnection,
                 options.maxConnectionAge.toMillis(), new WorkerOptions.Http(options.accessLog, options.accessLogFormat,
                         options.proxyProtocol ? options.proxyFrom : null, options.compress ? options.compressLevel : 0,
-                        (int) options.compressMinLength));
+                        (int) options.compressMinLength), options.identity);
         List<String> cmd = new ArrayList<>();
         cmd.add(WorkerJvm.javaBinary());
         cmd.addAll(jvmOptions);
         // the JVM's own output (a thread dump) on stderr: stdout may be the access log's
         cmd.add("-XX:+DisplayVMOutputToStderr");
+        if (options.identity.uid() >= 0) {
+            // its perf data file would be root's (it starts as root), and then no longer its own to remove
+            cmd.add("-XX:-UsePerfData");
+        }
         Path cds = archive == null ? null : archive.current();
         if (cds != null) {
             cmd.add("-XX:SharedArchiveFile=" + cds);

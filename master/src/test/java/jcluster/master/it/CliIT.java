@@ -31,6 +31,11 @@ class CliIT {
         }
         cmd.addAll(List.of("-jar", jar.toString()));
         cmd.addAll(List.of(args));
+        boolean startsAMaster = args.length > 0 && args[0].startsWith("--") && !args[0].equals("--help")
+                && !args[0].equals("--version");
+        if (prefix.isEmpty() && startsAMaster) {
+            cmd.addAll(Cluster.asRoot(args));
+        }
         Path out = TestFiles.file("cli", ".out");
         Path err = TestFiles.file("cli", ".err");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());

@@ -161,6 +161,9 @@ final class Cluster implements AutoCloseable {
             cmd.add("--runtime-dir=" + runtime);
         }
         cmd.addAll(List.of(flags));
+        if (prefix.isEmpty()) {
+            cmd.addAll(asRoot(flags));
+        }
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("XDG_CACHE_HOME", TestFiles.CACHE.toString());
         // what a service manager gave the test run is not the master's to use: a test gives it explicitly
@@ -173,6 +176,23 @@ final class Cluster implements AutoCloseable {
             }
         }
         return new Cluster(port, runtime, log, pb.start(), owns);
+    }
+
+    /** The tests run as root on a fresh machine: a master started as root must be told its workers may be too. */
+    static final boolean ROOT = uid() == 0;
+
+    private static int uid() {
+        try {
+            return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** {@code --allow-root} for a master these flags start as root without --user; else nothing. */
+    static List<String> asRoot(String... flags) {
+        boolean chosen = java.util.Arrays.stream(flags).anyMatch(f -> f.startsWith("--user") || f.equals("--allow-root"));
+        return ROOT && !chosen ? List.of("--allow-root") : List.of();
     }
 
     static String javaBinary() {

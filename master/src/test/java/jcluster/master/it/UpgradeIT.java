@@ -104,12 +104,17 @@ class UpgradeIT {
         try (Cluster c = Cluster.start("--workers=2")) {
             c.expectErrors();
             // without its --port the new master would listen on 8080's socket: it refuses the inherited one
-            CliResult wrong = cli(c, "upgrade", "--", "--workers=1");
+            List<String> wrongFlags = new java.util.ArrayList<>(List.of("upgrade", "--", "--workers=1"));
+            wrongFlags.addAll(Cluster.asRoot());
+            CliResult wrong = cli(c, wrongFlags.toArray(String[]::new));
             assertEquals(0, wrong.code, wrong.out);
             awaitStatus(c, s -> String.valueOf(Cluster.text(s, "upgrade")).startsWith("failed: "),
                     "a new master on another port took over");
             assertEquals(c.pid(), Cluster.field(c.status(), "pid"));
-            CliResult r = cli(c, "upgrade", "--", "--port=" + c.port, "--runtime-dir=" + c.runtimeDir, "--workers=1");
+            List<String> flags = new java.util.ArrayList<>(List.of("upgrade", "--", "--port=" + c.port,
+                    "--runtime-dir=" + c.runtimeDir, "--workers=1"));
+            flags.addAll(Cluster.asRoot());
+            CliResult r = cli(c, flags.toArray(String[]::new));
             assertEquals(0, r.code, r.out);
             newMaster = Long.parseLong(r.out.split(" ")[3]);
             long expected = newMaster;

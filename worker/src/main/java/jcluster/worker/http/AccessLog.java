@@ -87,8 +87,8 @@ public final class AccessLog {
         return new AccessLog(path, format, workerId, append(path));
     }
 
-    /** The file as the master's check opens it too: created if missing, appended to. */
-    public static FileChannel append(Path path) throws IOException {
+    /** Created if missing, appended to (the master's check at start opens it the same way). */
+    private static FileChannel append(Path path) throws IOException {
         return FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
     }
 
