@@ -36,10 +36,21 @@ public final class Main implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** The file's keys and the command line; where each key of the file came from. */
+    private ConfigFile.Merged merged;
+
     public static void main(String[] args) {
         System.setProperty("jcluster.help.jvmopts", WorkerJvm.helpText());
-        CommandLine cli = new CommandLine(new Main());
-        cli.setParameterExceptionHandler(Main::usageError);
+        Main main = new Main();
+        try {
+            main.merged = ConfigFile.merge(args, CommandSpec.forAnnotatedObject(new MasterOptions()));
+        } catch (ConfigFile.Invalid e) {
+            System.err.println("master: " + e.getMessage());
+            System.exit(ExitCodes.USAGE);
+            return;
+        }
+        CommandLine cli = new CommandLine(main);
+        cli.setParameterExceptionHandler((e, a) -> usageError(e, main.merged));
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             if (e instanceof StartupException) {
                 cmd.getErr().println("master: " + e.getMessage());
@@ -47,10 +58,10 @@ public final class Main implements Callable<Integer> {
             }
             throw e;
         });
-        System.exit(cli.execute(args));
+        System.exit(cli.execute(main.merged.args().toArray(String[]::new)));
     }
 
-    private static int usageError(ParameterException e, String[] args) {
+    private static int usageError(ParameterException e, ConfigFile.Merged merged) {
         CommandLine cmd = e.getCommandLine();
         PrintWriter err = cmd.getErr();
         String hint = "";
@@ -58,8 +69,48 @@ public final class Main implements Callable<Integer> {
             hint = "; did you mean " + String.join(" or ", u.getSuggestions()) + "?";
         }
         String help = cmd.getParent() == null ? "--help" : cmd.getCommandName() + " --help";
-        err.println("master: " + e.getMessage() + hint + " (see " + help + ")");
+        err.println("master: " + where(e, merged) + e.getMessage() + hint + " (see " + help + ")");
         return ExitCodes.USAGE;
+    }
+
+    /** {@code FILE:LINE: } when the flag the error is about came from the --config file; else nothing. */
+    private static String where(ParameterException e, ConfigFile.Merged merged) {
+        String flag = e.getArgSpec() instanceof CommandLine.Model.OptionSpec o ? o.longestName() : null;
+        return merged == null ? "" : merged.where(e.getMessage(), flag);
+    }
+
+    /** Why a reread of the --config file cannot be used, in the one line the CLI would print. */
+    static final class Refused extends Exception {
+        Refused(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * The options the --config file and the original command line make now, checked as at start: for a reload.
+     * Not on the master's loop's critical path: it reads a small file.
+     */
+    static MasterOptions reread(ConfigFile.Merged previous) throws Refused {
+        Main main = new Main();
+        try {
+            main.merged = ConfigFile.merge(previous.commandLine().toArray(String[]::new),
+                    CommandSpec.forAnnotatedObject(new MasterOptions()));
+        } catch (ConfigFile.Invalid e) {
+            throw new Refused(e.getMessage());
+        }
+        CommandLine cli = new CommandLine(main);
+        try {
+            cli.parseArgs(main.merged.args().toArray(String[]::new));
+            main.validate();
+        } catch (ParameterException e) {
+            throw new Refused(where(e, main.merged) + e.getMessage());
+        }
+        String app = AppCheck.problem(main.options.appJar, main.options.appClass);
+        if (app != null) {
+            throw new Refused("cannot load the app: " + app);
+        }
+        main.options.configSource = main.merged;
+        return main.options;
     }
 
     @Override
@@ -75,8 +126,16 @@ public final class Main implements Callable<Integer> {
         String app = AppCheck.problem(options.appJar, options.appClass);
         if (app != null) {
             spec.commandLine().getErr().println("master: cannot load the app: " + app);
-            return ExitCodes.APP_LOAD_FAILED;
+            return options.checkConfig ? ExitCodes.USAGE : ExitCodes.APP_LOAD_FAILED;
         }
+        if (options.checkConfig) {
+            spec.commandLine().getOut().print(effectiveConfiguration());
+            spec.commandLine().getOut().flush();
+            spec.commandLine().getErr().println("master: the configuration is valid"
+                    + (merged.file() == null ? "" : " (" + merged.file() + " and the command line)"));
+            return ExitCodes.OK;
+        }
+        options.configSource = merged.file() == null ? null : merged;
         Logging.init("master", options.logFormat);
         String openFiles = Identity.raiseOpenFiles();
         LoggerFactory.getLogger(Main.class).debug("open-file limit {}", openFiles);
@@ -87,6 +146,28 @@ public final class Main implements Callable<Integer> {
                     options.sched, sched);
         }
         return new MasterServer(options).run();
+    }
+
+    /** Every flag as a TOML key, with its value and where it came from: the file's line, the command line, default. */
+    String effectiveConfiguration() {
+        StringBuilder sb = new StringBuilder("# the configuration jcluster would run with");
+        sb.append(merged.file() == null ? "" : ", from " + merged.file() + " and the command line").append('\n');
+        for (CommandLine.Model.OptionSpec o : spec.options()) {
+            String key = o.longestName().replaceFirst("^--", "");
+            if (ConfigFile.NOT_KEYS.contains(key) || o.usageHelp() || o.versionHelp()) {
+                continue;
+            }
+            Object v = o.getValue();
+            String value = v == null ? null : v instanceof Boolean || v instanceof Number ? v.toString()
+                    : jcluster.common.Json.string(new StringBuilder(), Units.format(v)).toString();
+            String line = (value == null ? "# " + key + " (not set)" : key + " = " + value);
+            String from = merged.commandLine().stream().anyMatch(a -> a.equals("--" + key)
+                    || a.startsWith("--" + key + "=")) ? "command line"
+                    : merged.fromFile().containsKey(key) ? merged.file() + ":" + merged.fromFile().get(key).line()
+                    : "default";
+            sb.append(String.format("%-44s # %s%n", line, from));
+        }
+        return sb.toString();
     }
 
     void validate() {

@@ -30,6 +30,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 
 /**
  * The arbiter: owns the worker table, the server's state and its exit code. Everything here runs on one thread,
@@ -329,11 +330,56 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
         if (state != State.RUNNING) {
             return new RollingReload.Outcome(false, "shutting down: no reload");
         }
+        if (options.configSource != null) {
+            String refused = reconfigure();
+            if (refused != null) {
+                return new RollingReload.Outcome(false, "reload refused, generation " + reload.generation()
+                        + " keeps serving: " + refused);
+            }
+        }
         RollingReload.Outcome r = reload.request(desired);
         if (r.started()) {
             manageWorkers();
         }
         return r;
+    }
+
+    /**
+     * Reads the --config file again, as a reload does: the worker flags it changed take effect with this reload,
+     * {@code workers} as a scale; what else changed needs an upgrade, and the log says which. A file that no longer
+     * holds (bad syntax, a bad value, an app that cannot load) refuses the reload, and nothing changes.
+     * @return why the reload is refused, or null
+     */
+    private String reconfigure() {
+        MasterOptions fresh;
+        try {
+            fresh = Main.reread(options.configSource);
+            if (!fresh.workerJvmOpts.equals(options.workerJvmOpts)) {
+                String refused = jcluster.master.supervisor.WorkerJvm.refusal(
+                        jcluster.master.supervisor.WorkerJvm.split(fresh.workerJvmOpts));
+                if (refused != null) {
+                    throw new Main.Refused("--worker-jvm-opts: the JVM refuses them: " + refused);
+                }
+            }
+        } catch (Main.Refused e) {
+            log.error("reload refused, the workers serving now stay: {}", e.getMessage());
+            return e.getMessage();
+        }
+        List<Reconfiguration.Change> changes = Reconfiguration.diff(options, fresh);
+        List<Reconfiguration.Change> now = changes.stream().filter(Reconfiguration.Change::applied).toList();
+        List<Reconfiguration.Change> later = changes.stream().filter(c -> !c.applied()).toList();
+        Reconfiguration.apply(changes, options, fresh);
+        if (now.stream().anyMatch(c -> c.flag().equals("--worker-jvm-opts"))) {
+            launcher.jvmOptionsChanged();
+        }
+        if (now.stream().anyMatch(c -> c.flag().equals("--workers"))) {
+            desired = fresh.workers;
+        }
+        log.info("{} read again: {}{}", options.configSource.file(), now.isEmpty() ? "no change for the workers"
+                : "with this reload " + now.stream().map(Object::toString).collect(Collectors.joining(", ")),
+                later.isEmpty() ? "" : "; needs an upgrade (master.jar upgrade) to change: "
+                        + later.stream().map(Object::toString).collect(Collectors.joining(", ")));
+        return null;
     }
 
     @Override

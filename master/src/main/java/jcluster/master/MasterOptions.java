@@ -9,6 +9,20 @@ import java.time.Duration;
 
 /** The master's flags. Parsed by picocli; ranges checked by {@link Main#validate}. */
 public final class MasterOptions {
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "Read flags from this TOML file, each a key named as its flag without -- (workers = 4, "
+                    + "keepalive-timeout = \"5s\", compress = true); flags on the command line win. A reload "
+                    + "reads it again.")
+    Path config;
+
+    @Option(names = {"-t", "--check-config"},
+            description = "Check the flags and the --config file, print the configuration they make, and exit: 0 "
+                    + "if it is valid, 2 if not (as nginx -t).")
+    boolean checkConfig;
+
+    /** The --config file and the command line, to read again on a reload; null without --config. */
+    ConfigFile.Merged configSource;
+
     @Option(names = "--workers", paramLabel = "N", description = "Worker processes (default: CPUs = ${DEFAULT-VALUE}).")
     int workers = Runtime.getRuntime().availableProcessors();
 

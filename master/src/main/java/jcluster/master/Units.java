@@ -57,6 +57,24 @@ final class Units {
         throw new IllegalArgumentException("'" + s + "' is not a duration (like 500ms, 5s, 2m or 1h)");
     }
 
+    /** A flag's value as a user would write it: durations in their largest whole unit, others as they are. */
+    static String format(Object v) {
+        if (v instanceof Duration d) {
+            long ms = d.toMillis();
+            if (ms == 0) {
+                return "0";
+            }
+            if (ms % 3_600_000 == 0) {
+                return ms / 3_600_000 + "h";
+            }
+            if (ms % 60_000 == 0) {
+                return ms / 60_000 + "m";
+            }
+            return ms % 1000 == 0 ? ms / 1000 + "s" : ms + "ms";
+        }
+        return String.valueOf(v);
+    }
+
     private static Duration nonNegative(Duration d, String s) {
         if (d.isNegative()) {
             throw new IllegalArgumentException("'" + s + "' is negative");

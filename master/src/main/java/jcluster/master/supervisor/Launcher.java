@@ -27,6 +27,10 @@ public interface Launcher {
     /** Makes what speeds up the next workers' start (a class-data archive), in the background. */
     void prepareArchive();
 
+    /** The worker JVM options changed (a reload reread --config): the next workers start with the new ones. */
+    default void jvmOptionsChanged() {
+    }
+
     /** Ends what the launcher runs besides workers. */
     void close();
 }

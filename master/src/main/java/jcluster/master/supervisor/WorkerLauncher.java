@@ -32,7 +32,7 @@ public final class WorkerLauncher implements Launcher {
     private final MasterOptions options;
     private final RuntimeDir runtimeDir;
     private final List<String> jvmOptions = new ArrayList<>();
-    private final ClassDataArchive archive;
+    private ClassDataArchive archive;
 
     public WorkerLauncher(MasterOptions options, RuntimeDir runtimeDir) {
         this.options = options;
@@ -47,6 +47,17 @@ public final class WorkerLauncher implements Launcher {
         if (archive != null) {
             archive.stop();
         }
+    }
+
+    @Override
+    public void jvmOptionsChanged() {
+        jvmOptions.clear();
+        jvmOptions.addAll(WorkerJvm.split(options.workerJvmOpts));
+        if (archive != null) {
+            archive.stop();
+        }
+        // an archive is made for one set of JVM options
+        archive = ClassDataArchive.forWorkers(WorkerJvm.javaBinary(), jvmOptions, ownClassPath());
     }
 
     /** Makes the workers' class-data archive now if there is none for this jar (in the background). */

@@ -31,8 +31,8 @@ class CliIT {
         }
         cmd.addAll(List.of("-jar", jar.toString()));
         cmd.addAll(List.of(args));
-        boolean startsAMaster = args.length > 0 && args[0].startsWith("--") && !args[0].equals("--help")
-                && !args[0].equals("--version");
+        boolean startsAMaster = args.length > 0 && args[0].startsWith("-")
+                && !List.of("--help", "-h", "--version", "-V").contains(args[0]);
         if (prefix.isEmpty() && startsAMaster) {
             cmd.addAll(Cluster.asRoot(args));
         }

@@ -193,6 +193,7 @@ class SystemdIT {
         List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", "LISTEN_PID=$$ LISTEN_FDS=1 exec \"$0\" \"$@\"",
                 Cluster.javaBinary(), "-jar", Cluster.JAR.toString(), "--runtime-dir=" + dir.resolve("run")));
         argv.addAll(List.of(flags));
+        argv.addAll(Cluster.asRoot(flags));
         return POSIX.posix_spawnp("/bin/sh", List.of(
                 jnr.posix.SpawnFileAction.dup(socket.intValue(), 3),
                 jnr.posix.SpawnFileAction.open("/dev/null", 0, 0, 0),

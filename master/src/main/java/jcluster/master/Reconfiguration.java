@@ -1,0 +1,92 @@
+package jcluster.master;
+
+import picocli.CommandLine.Option;
+
+import java.lang.reflect.Field;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * What a rolling reload takes from a reread --config file. The worker flags are read by the launcher each time it
+ * starts a worker, so a reload's new workers get them: they change now. {@code workers} changes as a scale does.
+ * Every other flag was read once, by the master's own parts (its port, its timers, its dispatch), and needs a new
+ * master: an upgrade ({@code master.jar upgrade}), which the log says, flag by flag.
+ */
+final class Reconfiguration {
+    /** Flags the launcher reads per worker started. */
+    static final Set<String> WORKER_FLAGS = Set.of("--worker-threads", "--app-jar", "--app", "--static",
+            "--blocking-threads", "--blocking-queue", "--max-body", "--keepalive-timeout", "--header-timeout",
+            "--max-requests-per-connection", "--max-connection-age", "--access-log", "--access-log-format",
+            "--proxy-protocol", "--proxy-from", "--compress", "--compress-level", "--compress-min-length",
+            "--worker-rlimit-nofile", "--worker-jvm-opts");
+    /** Not flags of the running server: how it was read, and what it says about itself. */
+    static final Set<String> IGNORED = Set.of("--config", "--check-config");
+
+    /** One flag that differs: its name and both values, and whether a reload applies it. */
+    record Change(String flag, Object from, Object to, boolean applied) {
+        @Override
+        public String toString() {
+            return flag.substring(2) + " " + Units.format(from) + " -> " + Units.format(to);
+        }
+    }
+
+    private Reconfiguration() {
+    }
+
+    /** The flags whose values differ between the running options and the file's. */
+    static List<Change> diff(MasterOptions running, MasterOptions reread) {
+        List<Change> changes = new ArrayList<>();
+        for (Field f : MasterOptions.class.getDeclaredFields()) {
+            Option o = f.getAnnotation(Option.class);
+            if (o == null || IGNORED.contains(o.names()[o.names().length - 1])) {
+                continue;
+            }
+            String flag = longest(o.names());
+            try {
+                f.setAccessible(true);
+                Object from = f.get(running);
+                Object to = f.get(reread);
+                if (!Objects.equals(from, to)) {
+                    changes.add(new Change(flag, from, to, WORKER_FLAGS.contains(flag) || flag.equals("--workers")));
+                }
+            } catch (IllegalAccessException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return changes;
+    }
+
+    /** Copies the worker flags of {@code changes} into the running options (on the master's loop). */
+    static void apply(List<Change> changes, MasterOptions running, MasterOptions reread) {
+        for (Change c : changes) {
+            if (!c.applied() || c.flag().equals("--workers")) {
+                continue;
+            }
+            for (Field f : MasterOptions.class.getDeclaredFields()) {
+                Option o = f.getAnnotation(Option.class);
+                if (o != null && longest(o.names()).equals(c.flag())) {
+                    try {
+                        f.setAccessible(true);
+                        f.set(running, f.get(reread));
+                    } catch (IllegalAccessException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+            }
+        }
+        running.identity = new jcluster.common.WorkerOptions.Identity(running.identity.uid(),
+                running.identity.gid(), running.identity.allowRoot(), running.workerRlimitNofile);
+    }
+
+    private static String longest(String[] names) {
+        String best = names[0];
+        for (String n : names) {
+            if (n.length() > best.length()) {
+                best = n;
+            }
+        }
+        return best;
+    }
+}
