@@ -93,7 +93,15 @@ field_sum() { # file case server n
     awk -v c="$2" -v s="$3" -v n="$4" '$1 == c && $2 == s { t += $n } END { print t + 0 }' "$1"
 }
 
-# Run as root (as on these machines), the master must be told its workers may run as root too: like nginx's and
-# Node's, the bench's servers all run as the invoking user.
+# The user and system clock ticks of these processes, summed; HZ ticks make a second.
+cpu_ticks() { # pids
+    local t=0 p
+    for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0))); done
+    echo "$t"
+}
+HZ=$(getconf CLK_TCK)
+
+# Run as root (as on these machines), the master must be told its workers may run as root too (as Node's do; nginx
+# started as root runs its workers as nobody).
 AS_ROOT=
 [ "$(id -u)" = 0 ] && AS_ROOT=--allow-root

@@ -11,7 +11,8 @@
 #   WORKERS=4 ROUNDS=5 DURATION=15 bench/run.sh
 #   SCHED=other bench/run.sh          # the cluster and the Netty JVM under SCHED_OTHER instead of SCHED_BATCH
 #
-# Installs wrk and nginx from apt if they are missing (Node must be on the PATH). Writes bench/results/latest.txt.
+# Installs wrk and nginx from apt if they are missing (Node must be on the PATH). Writes bench/results/latest.txt
+# and, from it, the chart bench/results/latest.svg (bench/chart.js).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -103,11 +104,6 @@ server_pids() {
         nginx) echo "$(cat "$tmp/nginx/nginx.pid") $(pgrep -P "$(cat "$tmp/nginx/nginx.pid")")" ;;
     esac
 }
-cpu_ticks() { # pids -> user+system clock ticks, summed
-    local t=0 p
-    for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0))); done
-    echo "$t"
-}
 
 run_wrk() { # server load seconds -> "rps p50ms p99ms errors cpu_us_per_request"
     local args=(-t"$THREADS" -c"$CONNS" -d"$3"s --latency)
@@ -128,7 +124,6 @@ run_wrk() { # server load seconds -> "rps p50ms p99ms errors cpu_us_per_request"
     printf '%.0f %.3f %.2f %d %.2f\n' "$rps" "$p50" "$p99" "$errors" \
         "$(awk -v t=$((after - before)) -v hz="$HZ" -v n="$requests" 'BEGIN { print n ? t / hz * 1e6 / n : 0 }')"
 }
-HZ=$(getconf CLK_TCK)
 
 results="$tmp/results"
 interleaved_rounds "$results" "${LOADS[@]}"
@@ -200,3 +195,4 @@ mkdir -p bench/results
     echo "  node workers after load $(echo "$NODE_RSS_LOAD" | mib)"
     echo "  worker spawn to READY (ms, on reload): $READY_MS"
 } | tee bench/results/latest.txt
+node bench/chart.js bench/results/latest.txt bench/results/latest.svg

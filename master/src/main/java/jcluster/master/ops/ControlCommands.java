@@ -83,6 +83,17 @@ public final class ControlCommands {
         }
     }
 
+    /** One command line to the master on {@code socket}, and its whole answer. */
+    static String ask(Path socket, String line) {
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            ch.connect(UnixDomainSocketAddress.of(socket));
+            ch.write(ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.UTF_8)));
+            return new String(Channels.newInputStream(ch).readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new StartupException(Base.unreachable(socket, e));
+        }
+    }
+
     /** Sends one command line and prints the answer; exit 0 on "ok", 1 on "error" or no answer, 2 on "usage". */
     abstract static class Base implements Callable<Integer> {
         @Mixin
@@ -97,14 +108,7 @@ public final class ControlCommands {
         public Integer call() {
             String line = line();
             Path socket = target.socket();
-            String answer;
-            try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-                ch.connect(UnixDomainSocketAddress.of(socket));
-                ch.write(ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.UTF_8)));
-                answer = new String(Channels.newInputStream(ch).readAllBytes(), StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                throw new StartupException(unreachable(socket, e));
-            }
+            String answer = ask(socket, line);
             int nl = answer.indexOf('\n');
             String first = nl < 0 ? answer : answer.substring(0, nl);
             String rest = nl < 0 ? "" : answer.substring(nl + 1);
@@ -123,7 +127,7 @@ public final class ControlCommands {
         }
 
         /** Why the control socket cannot be reached, and what to do about it. */
-        private static String unreachable(Path socket, IOException e) {
+        static String unreachable(Path socket, IOException e) {
             String m = String.valueOf(e.getMessage());
             if (e instanceof java.nio.file.AccessDeniedException || m.contains("Permission denied")) {
                 String owner = "";

@@ -151,6 +151,68 @@ class PrivilegeIT {
         }
     }
 
+    /**
+     * Every socket the master and its workers hold, from /proc: what listens or is bound for IP is the port (all
+     * addresses, as --host says) and the admin port on loopback, nothing else, no UDP at all; the Unix sockets that
+     * listen are the two in the private runtime directory, and none has an abstract name (those have no permissions).
+     */
+    @Test
+    void nothingListensButThePortAndTheAdminPortOnLoopback() throws Exception {
+        int admin = Cluster.freePort();
+        try (Cluster c = Cluster.start("--workers=2", "--admin-port=" + admin)) {
+            Set<String> inodes = new HashSet<>();
+            List<Long> pids = new ArrayList<>(c.workerPids());
+            pids.add(c.pid());
+            for (long pid : pids) {
+                try (Stream<Path> fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+                    for (Path fd : fds.toList()) {
+                        try {
+                            String t = Files.readSymbolicLink(fd).toString();
+                            if (t.startsWith("socket:[")) {
+                                inodes.add(t.substring(8, t.length() - 1));
+                            }
+                        } catch (IOException e) {
+                            // closed meanwhile
+                        }
+                    }
+                }
+            }
+            Set<String> listening = new HashSet<>();
+            for (String table : new String[] {"tcp", "tcp6", "udp", "udp6"}) {
+                for (String line : Files.readAllLines(Path.of("/proc/net/" + table)).subList(1,
+                        Files.readAllLines(Path.of("/proc/net/" + table)).size())) {
+                    String[] f = line.trim().split("\\s+");
+                    boolean ours = inodes.contains(f[9]);
+                    if (ours && (table.startsWith("udp") || f[3].equals("0A"))) {
+                        listening.add(table + " " + f[1]);
+                    }
+                }
+            }
+            String port = String.format("%04X", c.port);
+            String adminPort = String.format("%04X", admin);
+            // Netty's sockets are dual-stack: 127.0.0.1 may show as ::ffff:127.0.0.1 in tcp6, loopback all the same
+            Set<String> normalized = new HashSet<>();
+            for (String l : listening) {
+                normalized.add(l.replace("tcp6 0000000000000000FFFF0000", "tcp "));
+            }
+            assertEquals(Set.of("tcp 00000000:" + port, "tcp 0100007F:" + adminPort), normalized,
+                    "the port on every address (--host 0.0.0.0) and the admin port on loopback only: " + listening);
+            Set<String> unixListening = new HashSet<>();
+            for (String line : Files.readAllLines(Path.of("/proc/net/unix"))) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length >= 7 && inodes.contains(f[6])) {
+                    String path = f.length > 7 ? f[7] : "";
+                    assertFalse(path.startsWith("@"), "an abstract socket, open to anyone: " + line);
+                    if (f[3].equals("00010000")) {
+                        unixListening.add(path);
+                    }
+                }
+            }
+            assertEquals(Set.of(c.runtimeDir.resolve("handoff.sock").toString(),
+                    c.runtimeDir.resolve("control.sock").toString()), unixListening);
+        }
+    }
+
     static CliIT.Result asNobody(String... cmd) throws IOException, InterruptedException {
         List<String> full = new ArrayList<>(AS_NOBODY);
         full.addAll(List.of(cmd));

@@ -105,7 +105,7 @@ class SystemdUnitIT {
             Cluster.await(() -> {
                 seen.add(stateQuietly());
                 return seen.contains("reloading/reload");
-            }, Duration.ofSeconds(10), () -> "never reloading: " + seen);
+            }, Duration.ofSeconds(10), () -> "never reloading: " + seen + "\njournal:\n" + journal());
             awaitState(seen, "active/running", Duration.ofSeconds(60));
             assertTrue(inside("java", "-jar", "/opt/jcluster/master.jar", "status", "--json")
                     .contains("\"lastReload\":\"generation 2 complete\""));
