@@ -133,7 +133,8 @@ class LoadBalancerIT {
         awaitServer(stats, "web2", "UP");
 
         Path wrkOut = dir.resolve("wrk.txt");
-        Process load = new ProcessBuilder(wrk.toString(), "-t1", "-c16", "-d25s", "--latency",
+        // wrk for longer than the steps take; stopped (SIGINT, on which it reports) once they are done
+        Process load = new ProcessBuilder(wrk.toString(), "-t1", "-c16", "-d120s", "--latency",
                 "http://127.0.0.1:" + front + "/").redirectErrorStream(true).redirectOutput(wrkOut.toFile()).start();
         try {
             Thread.sleep(2000);
@@ -145,10 +146,12 @@ class LoadBalancerIT {
             awaitServer(stats, "web1", "DOWN");
             assertTrue(a.process.waitFor(60, TimeUnit.SECONDS), "the master stopped");
             assertEquals(0, a.process.exitValue(), "a clean stop:\n" + a.logText());
-            // started again on the same port: back in rotation once its checks pass
+            // started again on the same port: back in rotation once its checks pass, and serving under the load
             start(portA, adminA, runA, logA);
             awaitServer(stats, "web1", "UP");
-            assertTrue(load.waitFor(60, TimeUnit.SECONDS), "wrk ends");
+            Thread.sleep(2000);
+            Cluster.kill("INT", load.pid());
+            assertTrue(load.waitFor(30, TimeUnit.SECONDS), "wrk ends");
         } finally {
             load.destroyForcibly();
         }

@@ -34,8 +34,13 @@ class PrivilegeIT {
         Assumptions.assumeTrue(Cluster.ROOT, "only root can start workers as another user");
     }
 
-    /** A free port below 1024, which only root may bind. */
+    /** Port 80 if it is free, else another below 1024: ports only root may bind. */
     static int privilegedPort() {
+        try (ServerSocket s = new ServerSocket(80)) {
+            return 80;
+        } catch (IOException e) {
+            // taken here (a web server of this machine's): another privileged one
+        }
         for (int port = 900; port > 600; port--) {
             try (ServerSocket s = new ServerSocket(port)) {
                 return port;
