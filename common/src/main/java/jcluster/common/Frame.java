@@ -9,6 +9,10 @@ import java.util.Arrays;
  */
 public record Frame(MessageType type, byte[] payload) {
     public static final int HEADER_LENGTH = 3;
+    /** The length field's limit: two bytes. */
+    public static final int MAX_PAYLOAD = 0xffff;
+    /** The payload length of a type whose frames carry their own (an enum constant cannot name its own field). */
+    static final int VARIABLE = -1;
     public static final int SECRET_LENGTH = 16;
     /** HELLO's fields: worker id (4), channel kind (1), secret. */
     private static final int HELLO_ID_AT = 0;
@@ -22,8 +26,9 @@ public record Frame(MessageType type, byte[] payload) {
     public static final int STATS_LENGTH = 4 + 4 + 8 + 8 + 8 + 8 + 4;
 
     public Frame {
-        if (payload.length != type.payloadLength) {
-            throw new IllegalArgumentException(type + " carries " + type.payloadLength + " bytes, not " + payload.length);
+        if (!type.fits(payload.length)) {
+            throw new IllegalArgumentException(type + " carries " + (type.payloadLength == VARIABLE ? Message.MIN_PAYLOAD
+                    + " to " + MAX_PAYLOAD : type.payloadLength) + " bytes, not " + payload.length);
         }
     }
 
@@ -95,6 +100,15 @@ public record Frame(MessageType type, byte[] payload) {
 
     public byte[] helloSecret() {
         return Arrays.copyOfRange(payload, HELLO_SECRET_AT, HELLO_SECRET_AT + SECRET_LENGTH);
+    }
+
+    /** DROPPED's count. */
+    public int droppedCount() {
+        return ByteBuffer.wrap(payload).getInt();
+    }
+
+    public static Frame dropped(int count) {
+        return new Frame(MessageType.DROPPED, ByteBuffer.allocate(4).putInt(count).array());
     }
 
     public int ackCount() {

@@ -45,9 +45,10 @@ public final class FrameCodec extends ByteToMessageCodec<Frame> {
             throw new CorruptedFrameException("unknown message type " + code);
         }
         int length = in.getUnsignedShort(start + 1);
-        if (length != type.payloadLength) {
+        if (!type.fits(length)) {
             throw new CorruptedFrameException(type + " with a payload of " + length + " bytes, expected "
-                    + type.payloadLength);
+                    + (type.payloadLength == MessageType.VARIABLE_LENGTH ? "at least " + Message.MIN_PAYLOAD
+                    : type.payloadLength));
         }
         if (in.readableBytes() < Frame.HEADER_LENGTH + length) {
             return null;

@@ -30,9 +30,16 @@ public enum MessageType {
      */
     HAND_BACK(9, 0),
     /** master → worker: open the access log's path again (it was renamed by a rotation). */
-    REOPEN_LOGS(10, 0);
+    REOPEN_LOGS(10, 0),
+    /**
+     * Both ways, an app's message ({@link Message}): worker → master, its target and its topic and bytes; master →
+     * worker, its sender and the same. Of any length from {@link Message#MIN_PAYLOAD} to the frame's limit.
+     */
+    MESSAGE(11, Frame.VARIABLE),
+    /** master → worker: recipients that dropped messages of this worker's, their queue full (4 bytes: how many). */
+    DROPPED(12, 4);
 
-    private static final MessageType[] BY_CODE = new MessageType[11];
+    private static final MessageType[] BY_CODE = new MessageType[13];
 
     static {
         for (MessageType t : values()) {
@@ -41,11 +48,21 @@ public enum MessageType {
     }
 
     public final int code;
+    /** The exact payload length, or {@link #VARIABLE}. */
     public final int payloadLength;
 
     MessageType(int code, int payloadLength) {
         this.code = code;
         this.payloadLength = payloadLength;
+    }
+
+    /** The payload length of a type whose frames carry their own, up to {@link Frame#MAX_PAYLOAD}. */
+    public static final int VARIABLE_LENGTH = -1;
+
+    /** Does a payload of {@code length} bytes fit this type? */
+    public boolean fits(int length) {
+        return payloadLength == VARIABLE_LENGTH ? length >= Message.MIN_PAYLOAD && length <= Frame.MAX_PAYLOAD
+                : length == payloadLength;
     }
 
     /** The type for a wire code, or null when the code is unknown. */

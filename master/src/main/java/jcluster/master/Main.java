@@ -26,7 +26,8 @@ import java.util.concurrent.Callable;
 @Command(name = "master.jar", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         sortOptions = false,
         subcommands = {ControlCommands.Status.class, ControlCommands.Reload.class, ControlCommands.Scale.class,
-                ControlCommands.Dump.class, ControlCommands.ReopenLogs.class, jcluster.master.ops.Top.class,
+                ControlCommands.Dump.class, ControlCommands.Send.class, ControlCommands.ReopenLogs.class,
+                jcluster.master.ops.Top.class,
                 ControlCommands.Upgrade.class, ControlCommands.Stop.class, CommandLine.HelpCommand.class},
         description = "Cluster-mode HTTP server: one master accepts on the port and hands each connection to one of "
                 + "N Netty worker processes.")

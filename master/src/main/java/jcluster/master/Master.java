@@ -71,6 +71,7 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
     private final Succession succession;
     private final long startedNanos;
     private final Listener listener;
+    private final jcluster.master.messages.MessageRouter messages = new jcluster.master.messages.MessageRouter();
     private State state = State.RUNNING;
     private int exitCode = ExitCodes.OK;
     private int desired;
@@ -166,6 +167,7 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
                 options.appName(), listener.localAddress(), desired, reload.generation(), reload.reloading(),
                 state != State.RUNNING, handoffs.accepted(), handoffs.handedOff(), handoffs.redispatched(), handoffs.handedBack(),
                 workers.restartCount(), workers.recycled(), watchdog.timeouts(), workers.requestsServed(),
+                messages.routed(), messages.dropped(),
                 reload.last(), succession.upgradeStatus(), live.stream().map(w -> w.status(now)).toList());
     }
 
@@ -211,6 +213,13 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
             }
             // drained; its exit follows
             case BYE -> log.info("{} drained", w);
+            // an app's message to other workers: routed by its target, never read
+            case MESSAGE -> {
+                if (messages.route(w, f, workers.all()) < 0) {
+                    log.debug("{} sent a message to worker {}, which is not live: dropped", w,
+                            jcluster.common.Message.peerOf(f));
+                }
+            }
             // it drains on its own (a signal sent to it): expected, and capacity is restored at once
             case LEAVING -> {
                 if (w.state() != WorkerProcess.State.DRAINING && w.live()) {
@@ -380,6 +389,15 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
                 later.isEmpty() ? "" : "; needs an upgrade (master.jar upgrade) to change: "
                         + later.stream().map(Object::toString).collect(Collectors.joining(", ")));
         return null;
+    }
+
+    @Override
+    public String send(int target, String topic, byte[] data) {
+        int queued = messages.route(null, new jcluster.common.Message(target, topic, data).frame(), workers.all());
+        if (queued < 0) {
+            return null;
+        }
+        return "queued for " + queued + " worker(s)";
     }
 
     @Override

@@ -13,4 +13,9 @@ public interface AppContext {
 
     /** Requests this worker has answered. */
     long requestsServed();
+
+    /** Messages to and from the other workers, through the master. */
+    default Messages messages() {
+        throw new UnsupportedOperationException("no messages outside a worker");
+    }
 }

@@ -21,6 +21,8 @@ import java.nio.charset.StandardCharsets;
  *   {@code GET /echo}: the request headers, one per line</li>
  *   <li>{@code GET /compute?ms=N}: burns N ms of CPU (at most 10 s) on the event loop, to show a blocked worker;
  *   with {@code &offload=1} on the blocking pool instead, so the worker's other connections go on</li>
+ *   <li>{@code POST /broadcast?topic=T}: the body to every worker (this one too) as a message on T;
+ *   {@code GET /messages?topic=T}: what this worker received on T, the last 100, with each sender's id</li>
  *   <li>{@code OPTIONS} on any of these: 204 with {@code Allow}; another method a route does not take: 405 with
  *   {@code Allow}; any other path: 404</li>
  * </ul>
@@ -34,10 +36,28 @@ public final class DefaultApp implements Handler {
             Unpooled.directBuffer().writeBytes("Hello, world!\n".getBytes(StandardCharsets.US_ASCII)));
 
     private AppContext context;
+    /** Per topic, the last messages this worker received: "from" and the body. */
+    private final java.util.Map<String, java.util.ArrayDeque<String>> received = new java.util.concurrent.ConcurrentHashMap<>();
+    static final int KEPT_MESSAGES = 100;
 
     @Override
     public void start(AppContext context) {
         this.context = context;
+        try {
+            context.messages().subscribe(jcluster.app.Messages.ALL_TOPICS, (from, topic, data) -> {
+                java.util.ArrayDeque<String> q = received.computeIfAbsent(topic, t -> new java.util.ArrayDeque<>());
+                String entry = "{\"from\":" + from + ",\"body\":" + jcluster.common.Json.string(new StringBuilder(),
+                        new String(data, StandardCharsets.UTF_8)) + "}";
+                synchronized (q) {
+                    if (q.size() == KEPT_MESSAGES) {
+                        q.removeFirst();
+                    }
+                    q.addLast(entry);
+                }
+            });
+        } catch (UnsupportedOperationException e) {
+            // outside a worker (the bench server, the training run): no messages
+        }
     }
 
     private static final String READ = "GET, HEAD, OPTIONS";
@@ -64,6 +84,10 @@ public final class DefaultApp implements Handler {
                 return m.equals("POST") ? echoBody(req) : other(m, READ_WRITE);
             case "/compute":
                 return get ? compute(req) : other(m, READ);
+            case "/broadcast":
+                return m.equals("POST") ? broadcast(req) : other(m, "POST, OPTIONS");
+            case "/messages":
+                return get ? messages(req) : other(m, READ);
             default:
                 return Response.text(404, "404 Not Found\n");
         }
@@ -96,6 +120,41 @@ public final class DefaultApp implements Handler {
             }
         }
         return Response.text(sb.toString());
+    }
+
+    /** The body to every worker, this one too, on topic {@code topic}. */
+    private Response broadcast(Request req) {
+        String topic = req.param("topic");
+        if (topic == null || topic.isEmpty()) {
+            return Response.text(400, "give a topic: POST /broadcast?topic=T\n");
+        }
+        try {
+            boolean sent = context.messages().broadcastToAll(topic, req.body());
+            return sent ? Response.text(202, "broadcast on " + topic + "\n")
+                    : Response.text(503, "not sent: the worker's socket to the master is full\n");
+        } catch (IllegalArgumentException e) {
+            return Response.text(413, e.getMessage() + "\n");
+        }
+    }
+
+    /** What this worker received on {@code topic}, oldest first, the last 100. */
+    private Response messages(Request req) {
+        String topic = req.param("topic");
+        if (topic == null) {
+            return Response.text(400, "give a topic: GET /messages?topic=T\n");
+        }
+        java.util.ArrayDeque<String> q = received.get(topic);
+        String list;
+        if (q == null) {
+            list = "";
+        } else {
+            synchronized (q) {
+                list = String.join(",", q);
+            }
+        }
+        String json = "{\"worker\":" + context.workerId() + ",\"topic\":" + jcluster.common.Json.string(
+                new StringBuilder(), topic) + ",\"messages\":[" + list + "]}\n";
+        return Response.of(200).body(json.getBytes(StandardCharsets.UTF_8), "application/json");
     }
 
     private static Response compute(Request req) {

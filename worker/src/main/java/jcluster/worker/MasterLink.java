@@ -68,7 +68,8 @@ final class MasterLink {
     private final Function<Channel, FdReceiver> receivers;
     private final long orphanTimeoutMillis;
     private final Runnable reopenLogs;
-    private Channel control;
+    private final WorkerMessages messages;
+    private volatile Channel control;
     private Channel fds;
     private FdReceiver receiver;
     /** When the master was lost, while orphaned; -1 while linked. */
@@ -78,9 +79,11 @@ final class MasterLink {
     private long orphanedBefore;
 
     private MasterLink(EventLoopGroup group, Path socket, int id, byte[] secret, Orders orders,
-                       Function<Channel, FdReceiver> receivers, long orphanTimeoutMillis, Runnable reopenLogs) {
+                       Function<Channel, FdReceiver> receivers, long orphanTimeoutMillis, Runnable reopenLogs,
+                       WorkerMessages messages) {
         this.group = group;
         this.reopenLogs = reopenLogs;
+        this.messages = messages;
         this.loop = group.next();
         this.socket = socket;
         this.id = id;
@@ -95,12 +98,14 @@ final class MasterLink {
      * @param receivers the fd socket's handler, given the control socket its acknowledgements go on
      * @param orphanTimeoutMillis how long to wait for a new master once this one is gone; 0 to drain at once
      * @param reopenLogs what REOPEN_LOGS does
+     * @param messages where MESSAGE and DROPPED go
      */
     static MasterLink connect(EventLoopGroup group, Path socket, int id, byte[] secret, Orders orders,
-                              Function<Channel, FdReceiver> receivers, long orphanTimeoutMillis, Runnable reopenLogs)
+                              Function<Channel, FdReceiver> receivers, long orphanTimeoutMillis, Runnable reopenLogs,
+                              WorkerMessages messages)
             throws InterruptedException {
         MasterLink link = new MasterLink(group, socket, id, secret, orders, receivers, orphanTimeoutMillis,
-                reopenLogs);
+                reopenLogs, messages);
         CompletableFuture<Void> linked = new CompletableFuture<>();
         link.loop.execute(() -> link.open(linked));
         try {
@@ -263,6 +268,19 @@ final class MasterLink {
         });
     }
 
+    /**
+     * An app's message to the master, if the control socket takes more now (under Netty's high-water mark, 64 KiB by
+     * default): a master that does not read makes this worker drop, not buffer. Any thread.
+     */
+    boolean offer(Frame f) {
+        Channel ch = control;
+        if (ch == null || !ch.isActive() || !ch.isWritable()) {
+            return false;
+        }
+        ch.writeAndFlush(f, ch.voidPromise());
+        return true;
+    }
+
     /** Drained: says BYE, then runs {@code then} (at once if the master is gone). */
     void bye(Runnable then) {
         if (connected()) {
@@ -281,6 +299,8 @@ final class MasterLink {
                 case HAND_BACK -> orders.drain("master asked to drain, handing idle connections back", true);
                 case STOP -> orders.stop();
                 case REOPEN_LOGS -> reopenLogs.run();
+                case MESSAGE -> messages.received(frame);
+                case DROPPED -> messages.droppedByMaster(frame.droppedCount());
                 default -> {
                     log.error("unexpected {} from the master; closing the control socket", frame.type());
                     ctx.close();

@@ -52,11 +52,12 @@ final class Worker implements ServerState, AppContext {
     private final LongAdder requests = new LongAdder();
     private final LongAdder inFlight = new LongAdder();
     private final Drain drain;
-    private MasterLink link;
+    private volatile MasterLink link;
     /** The app changes the pipeline: its handlers may hold state of a connection, which cannot move. */
     private volatile boolean hooked;
     private AccessLog accessLog;
     private boolean proxied;
+    private final WorkerMessages messages = new WorkerMessages(f -> link != null && link.offer(f));
 
     Worker(WorkerOptions options, byte[] secret) {
         this.options = options;
@@ -86,7 +87,7 @@ final class Worker implements ServerState, AppContext {
             // no connection comes before READY, so none before the HTTP stack is there
             link = MasterLink.connect(group, options.socket(), options.id(), secret, drain, control ->
                     new FdReceiver(group, http::get, connections, drain::connectionClosed, control, claims),
-                    options.orphanTimeoutMillis(), this::reopenLogs);
+                    options.orphanTimeoutMillis(), this::reopenLogs, messages);
             Privileges.drop(options.identity());
         } catch (Exception | LinkageError e) {
             // no native transport, no master socket, no drop: one line, and the master counts a failed boot
@@ -236,6 +237,11 @@ final class Worker implements ServerState, AppContext {
     @Override
     public int openConnections() {
         return connections.size();
+    }
+
+    @Override
+    public jcluster.app.Messages messages() {
+        return messages;
     }
 
     @Override

@@ -26,6 +26,13 @@ public final class ControlAnswers implements ControlServer.Commands {
         /** The live worker with this id, or null. */
         WorkerProcess byId(int id);
 
+        /**
+         * An app's message from the control socket (sender 0) to one worker or all of them.
+         * @param target a worker id, or {@link jcluster.common.Message#ALL}
+         * @return what was done, or null when {@code target} names no live worker
+         */
+        String send(int target, String topic, byte[] data);
+
         /** Every worker opens the access log's path again, as SIGUSR1; says what it did. */
         String reopenLogs(String why);
 
@@ -63,6 +70,20 @@ public final class ControlAnswers implements ControlServer.Commands {
 
     @Override
     public String answer(String line, long peer) {
+        if (line.startsWith("send\0")) {
+            // send NUL target NUL topic NUL data: a topic or data may hold spaces
+            String[] f = line.split("\0", 4);
+            if (f.length != 4 || !f[1].matches("all|\\d{1,9}")) {
+                return "usage: send takes --worker ID or --all, a topic and the data";
+            }
+            try {
+                String done = master.send(f[1].equals("all") ? jcluster.common.Message.ALL : Integer.parseInt(f[1]),
+                        f[2], f[3].getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                return done == null ? "error: no live worker " + f[1] + "; see 'status' for ids" : "ok: " + done;
+            } catch (IllegalArgumentException e) {
+                return "usage: " + e.getMessage();
+            }
+        }
         if (line.startsWith("upgrade\0")) {
             List<String> flags = List.of(line.substring("upgrade\0".length()).split("\0"));
             Upgrade.Outcome u = upgrades.upgrade(flags);
@@ -130,7 +151,7 @@ public final class ControlAnswers implements ControlServer.Commands {
             }
             default -> {
                 return "usage: unknown command '" + words[0] + "'; commands: status, status-json, reload, scale N, "
-                        + "dump ID, reopen-logs, upgrade, stop";
+                        + "dump ID, send, reopen-logs, upgrade, stop";
             }
         }
     }

@@ -222,6 +222,34 @@ public final class ControlCommands {
         }
     }
 
+    @Command(name = "send", mixinStandardHelpOptions = true,
+            description = "Send an app's message (as pm2's sendDataToProcessId): TOPIC and DATA to one worker or to "
+                    + "all; the apps receive it through AppContext.messages(), from worker 0.")
+    public static final class Send extends Base {
+        @Option(names = "--worker", paramLabel = "ID", description = "The worker's id, from 'status'.")
+        Integer worker;
+
+        @Option(names = "--all", description = "Every live worker.")
+        boolean all;
+
+        @Parameters(index = "0", paramLabel = "TOPIC", description = "The topic its subscribers listen on.")
+        String topic;
+
+        @Parameters(index = "1", paramLabel = "DATA", description = "The message, as text (UTF-8).")
+        String data;
+
+        @Override
+        String line() {
+            if ((worker == null) == !all) {
+                throw new ParameterException(spec.commandLine(), "send takes one of --worker ID and --all");
+            }
+            if (topic.contains("\0") || data.contains("\0") || data.contains("\n") || topic.contains("\n")) {
+                throw new ParameterException(spec.commandLine(), "a topic and data of send hold no NUL or newline");
+            }
+            return "send\0" + (all ? "all" : Integer.toString(worker)) + "\0" + topic + "\0" + data;
+        }
+    }
+
     @Command(name = "reopen-logs", mixinStandardHelpOptions = true,
             description = "Have every worker open the access log's path again, as SIGUSR1: after a rotation renamed "
                     + "the file (dist/logrotate/jcluster).")

@@ -42,6 +42,11 @@ final class Metrics {
                 s.handedBack()));
         m.add(counter("jcluster_requests", "Requests served by all workers, as of their last heartbeats.",
                 s.requests()));
+        m.add(counter("jcluster_messages_routed", "App messages queued for a worker (one per recipient).",
+                s.messagesRouted()));
+        m.add(counter("jcluster_messages_dropped",
+                "App messages a worker did not get: its queue on the master was full (stalled or slow).",
+                s.messagesDropped()));
         m.add(CounterSnapshot.builder().name("jcluster_worker_restarts")
                 .help("Workers replaced, by cause: crash (died unexpectedly), timeout (hung), recycle (a limit).")
                 .dataPoint(counterPoint(s.restarts(), Labels.of("cause", "crash")))

@@ -6,7 +6,8 @@ import java.util.Locale;
 /** A snapshot of the master and its workers, as the {@code status} table and as JSON. */
 public record Status(long pid, String version, long uptimeMillis, String app, String address, int desired, int generation,
               boolean reloading, boolean draining, long accepted, long handedOff, long redispatched, long handedBack,
-              long restarts, long recycled, long timeouts, long requests, String lastReload, String upgrade, List<Worker> workers) {
+              long restarts, long recycled, long timeouts, long requests, long messagesRouted, long messagesDropped,
+              String lastReload, String upgrade, List<Worker> workers) {
 
     /** @param restarts unexpected deaths of the workers before this one in its place */
     public record Worker(int id, long pid, int generation, int restarts, String state, long uptimeMillis, int connections,
@@ -47,7 +48,8 @@ public record Status(long pid, String version, long uptimeMillis, String app, St
                 .append(accepted).append(",\"handedOff\":").append(handedOff).append(",\"redispatched\":")
                 .append(redispatched).append(",\"handedBack\":").append(handedBack).append(",\"restarts\":").append(restarts).append(",\"recycled\":")
                 .append(recycled).append(",\"timeouts\":").append(timeouts).append(",\"requests\":")
-                .append(requests).append(",\"lastReload\":").append(lastReload == null ? "null" : str(lastReload))
+                .append(requests).append(",\"messagesRouted\":").append(messagesRouted)
+                .append(",\"messagesDropped\":").append(messagesDropped).append(",\"lastReload\":").append(lastReload == null ? "null" : str(lastReload))
                 .append(",\"upgrade\":").append(upgrade == null ? "null" : str(upgrade))
                 .append(",\"workers\":[");
         for (int i = 0; i < workers.size(); i++) {

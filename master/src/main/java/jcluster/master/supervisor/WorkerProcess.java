@@ -28,10 +28,14 @@ import java.util.List;
  * Its exit is <em>expected</em> once the master decided it should go (drain, timeout, kill): then it is neither a
  * crash nor respawned as one.
  */
-public final class WorkerProcess implements Dispatcher.Candidate {
+public final class WorkerProcess implements Dispatcher.Candidate, jcluster.master.messages.MessageRouter.Recipient {
     public enum State { STARTING, READY, SUSPECT, DRAINING, EXITED }
 
     public final int id;
+    /** The control socket's outbound bytes past which the apps' messages to this worker are dropped, and below which
+     * they flow again: a stalled worker costs the master at most about this much. */
+    static final int MESSAGES_HIGH = 1 << 20;
+    static final int MESSAGES_LOW = 256 << 10;
     final int generation;
     /** Unexpected deaths before this worker in its place (its predecessors'), as pm2 counts restarts. */
     final int restarts;
@@ -109,6 +113,8 @@ public final class WorkerProcess implements Dispatcher.Candidate {
         }
         if (kind == Frame.ChannelKind.CONTROL) {
             control = ch;
+            // what the master holds for a worker that does not read: the apps' messages stop past it
+            ch.config().setWriteBufferWaterMark(new io.netty.channel.WriteBufferWaterMark(MESSAGES_LOW, MESSAGES_HIGH));
             if (state == State.DRAINING) {
                 // told to drain before it could hear us: it drains as soon as it can
                 send(MessageType.DRAIN);
@@ -271,6 +277,21 @@ public final class WorkerProcess implements Dispatcher.Candidate {
         if (fds != null) {
             fds.flush();
         }
+    }
+
+    @Override
+    public int id() {
+        return id;
+    }
+
+    /** An app's message, if its control socket takes more now ({@link #MESSAGES_HIGH}). */
+    @Override
+    public boolean offer(Frame f) {
+        if (control == null || !control.isActive() || !control.isWritable()) {
+            return false;
+        }
+        control.writeAndFlush(f, control.voidPromise());
+        return true;
     }
 
     public void send(MessageType type) {
