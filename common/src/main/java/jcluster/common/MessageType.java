@@ -37,9 +37,14 @@ public enum MessageType {
      */
     MESSAGE(11, Frame.VARIABLE),
     /** master → worker: recipients that dropped messages of this worker's, their queue full (4 bytes: how many). */
-    DROPPED(12, 4);
+    DROPPED(12, 4),
+    /**
+     * worker → master: the app asked to retire this worker (or an Error escaped it): take it out of dispatch now,
+     * start its replacement, and drain it once that one is READY.
+     */
+    RETIRE(13, 0);
 
-    private static final MessageType[] BY_CODE = new MessageType[13];
+    private static final MessageType[] BY_CODE = new MessageType[14];
 
     static {
         for (MessageType t : values()) {

@@ -213,6 +213,12 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
             }
             // drained; its exit follows
             case BYE -> log.info("{} drained", w);
+            // its app asked to retire it: out of dispatch now, replaced, then drained
+            case RETIRE -> {
+                if (state == State.RUNNING && workers.retireItself(w)) {
+                    manageWorkers();
+                }
+            }
             // an app's message to other workers: routed by its target, never read
             case MESSAGE -> {
                 if (messages.route(w, f, workers.all()) < 0) {

@@ -1,6 +1,7 @@
 package jcluster.master;
 
 import jcluster.common.ExitCodes;
+import jcluster.common.Frame;
 import jcluster.common.MessageType;
 import jcluster.master.handoff.Handoffs;
 import jcluster.master.handoff.Listener;
@@ -73,6 +74,8 @@ class MasterTest {
         }
     }
 
+    private Handoffs handoffs;
+
     /** A master with these flags (the restart delay short unless given), its first workers started. */
     private Master start(String... flags) {
         return start(null, flags);
@@ -81,7 +84,8 @@ class MasterTest {
     private Master start(java.util.function.Supplier<String> appProblem, String... flags) {
         MasterOptions options = new MasterOptions();
         new CommandLine(options).parseArgs(flags);
-        master = new Master(options, clock, launcher, listener, Handoffs.of(options, clock, id -> null),
+        handoffs = Handoffs.of(options, clock, id -> null);
+        master = new Master(options, clock, launcher, listener, handoffs,
                 appProblem != null ? appProblem : () -> null, ServiceManager.to(notified::add, watchdog, options), null);
         master.start(java.nio.file.Path.of("/run/test"), List.of());
         clock.runPending();
@@ -279,6 +283,28 @@ class MasterTest {
                 r.what());
         assertEquals("1:READY:1", table());
         assertEquals("refused: app.jar is not a jar", master.status().lastReload());
+    }
+
+    @Test
+    void aWorkerThatRetiresItselfLeavesDispatchAtOnceAndDrainsOnceItsReplacementIsReady() {
+        start("--workers=2");
+        readyAll();
+        master.frame(master.byId(1), Frame.of(MessageType.RETIRE));
+        assertEquals("1:READY:1 2:READY:1 3:STARTING:1", table(), "its replacement first");
+        assertEquals(1, master.status().recycled());
+        assertEquals(1, dispatchable(), "no new connection for worker 1");
+        master.frame(master.byId(1), Frame.of(MessageType.RETIRE));
+        assertEquals(3, launcher.started.size(), "a second RETIRE changes nothing");
+        launcher.ready(master, 3);
+        assertEquals("1:DRAINING:1 2:READY:1 3:READY:1", table());
+        exit(1, 0);
+        assertEquals("2:READY:1 3:READY:1", table());
+        assertEquals(0, master.status().restarts(), "a retire is no crash");
+    }
+
+    /** READY workers the dispatcher would give a connection to now. */
+    private int dispatchable() {
+        return handoffs.dispatcher().size();
     }
 
     @Test

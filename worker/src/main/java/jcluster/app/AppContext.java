@@ -14,6 +14,15 @@ public interface AppContext {
     /** Requests this worker has answered. */
     long requestsServed();
 
+    /**
+     * Retires this worker: from now it gets no new connection, the master starts its replacement, and once that one
+     * is READY this one drains as in a reload (its requests finish, idle connections move to other workers), so
+     * the server's capacity never dips. For a worker that knows it is in trouble (a leak, a corrupt cache).
+     */
+    default void retire(String reason) {
+        throw new UnsupportedOperationException("no master to retire from");
+    }
+
     /** Messages to and from the other workers, through the master. */
     default Messages messages() {
         throw new UnsupportedOperationException("no messages outside a worker");

@@ -23,6 +23,7 @@ import java.nio.charset.StandardCharsets;
  *   with {@code &offload=1} on the blocking pool instead, so the worker's other connections go on</li>
  *   <li>{@code POST /broadcast?topic=T}: the body to every worker (this one too) as a message on T;
  *   {@code GET /messages?topic=T}: what this worker received on T, the last 100, with each sender's id</li>
+ *   <li>{@code POST /retire}: this worker retires itself ({@link AppContext#retire})</li>
  *   <li>{@code OPTIONS} on any of these: 204 with {@code Allow}; another method a route does not take: 405 with
  *   {@code Allow}; any other path: 404</li>
  * </ul>
@@ -88,6 +89,13 @@ public final class DefaultApp implements Handler {
                 return m.equals("POST") ? broadcast(req) : other(m, "POST, OPTIONS");
             case "/messages":
                 return get ? messages(req) : other(m, READ);
+            case "/retire":
+                if (!m.equals("POST")) {
+                    return other(m, "POST, OPTIONS");
+                }
+                context.retire("POST /retire");
+                return Response.text(202, "worker " + context.workerId() + " retires: its replacement starts, then "
+                        + "it drains\n");
             default:
                 return Response.text(404, "404 Not Found\n");
         }

@@ -281,6 +281,16 @@ final class MasterLink {
         return true;
     }
 
+    /** Asks the master to retire this worker; false without a master. */
+    boolean retire() {
+        Channel ch = control;
+        if (ch == null || !ch.isActive()) {
+            return false;
+        }
+        ch.writeAndFlush(Frame.of(MessageType.RETIRE), ch.voidPromise());
+        return true;
+    }
+
     /** Drained: says BYE, then runs {@code then} (at once if the master is gone). */
     void bye(Runnable then) {
         if (connected()) {

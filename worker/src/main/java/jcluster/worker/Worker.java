@@ -57,6 +57,7 @@ final class Worker implements ServerState, AppContext {
     private volatile boolean hooked;
     private AccessLog accessLog;
     private boolean proxied;
+    private final java.util.concurrent.atomic.AtomicBoolean retired = new java.util.concurrent.atomic.AtomicBoolean();
     private final WorkerMessages messages = new WorkerMessages(f -> link != null && link.offer(f));
 
     Worker(WorkerOptions options, byte[] secret) {
@@ -237,6 +238,20 @@ final class Worker implements ServerState, AppContext {
     @Override
     public int openConnections() {
         return connections.size();
+    }
+
+    /** The app's AppContext.retire, and an Error that escaped it: once; without a master, a drain at once. */
+    @Override
+    public void retire(String reason) {
+        if (!retired.compareAndSet(false, true)) {
+            return;
+        }
+        log.warn("worker {} retires itself: {}", options.id(), reason);
+        MasterLink l = link;
+        if (l != null && !l.retire()) {
+            // orphaned: no replacement can be asked for; the drain is the rest of a retire
+            l.loop().execute(() -> drain.drain("retiring itself without a master: " + reason));
+        }
     }
 
     @Override

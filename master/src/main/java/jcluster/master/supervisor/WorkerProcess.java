@@ -63,6 +63,8 @@ public final class WorkerProcess implements Dispatcher.Candidate, jcluster.maste
     private long timedOutNanos = -1;
     /** To be recycled: replaced by a fresh one, then drained. */
     private boolean recycling;
+    /** It asked to go (RETIRE): out of dispatch for good, though it serves what it holds until it drains. */
+    private boolean retiringItself;
     private WorkerStats stats;
     /** CPU use between the last two heartbeats, in percent of one core. */
     private double cpuPercent;
@@ -158,7 +160,9 @@ public final class WorkerProcess implements Dispatcher.Candidate, jcluster.maste
             return false;
         }
         state = State.READY;
-        dispatcher.add(this);
+        if (!retiringItself) {
+            dispatcher.add(this);
+        }
         return true;
     }
 
@@ -201,6 +205,13 @@ public final class WorkerProcess implements Dispatcher.Candidate, jcluster.maste
     /** Marks it for replacement: a fresh worker starts, and this one drains once that one is READY. */
     void recycle() {
         recycling = true;
+    }
+
+    /** It asked to retire: replaced as a recycle is, and from now on given no new connection. */
+    void retireItself() {
+        recycling = true;
+        retiringItself = true;
+        dispatcher.remove(this);
     }
 
     /**

@@ -133,12 +133,19 @@ final class HttpServerHandler extends ChannelInboundHandlerAdapter {
         respond(ctx, req, res, flushNow);
     }
 
-    private static Response failed(FullHttpRequest req, Throwable e) {
-        if (e instanceof VirtualMachineError fatal) {
-            throw fatal;
-        }
+    /**
+     * The app threw: 500. An Error (a StackOverflowError, an OutOfMemoryError the JVM lived through, a class that
+     * cannot link) leaves the worker in doubt: it retires itself, replaced before it drains.
+     */
+    private Response failed(FullHttpRequest req, Throwable e) {
         if (e instanceof java.util.concurrent.CompletionException && e.getCause() != null) {
             e = e.getCause();
+        }
+        if (e instanceof Error error) {
+            log.error("app failed on {} {} with {}; the worker retires itself", req.method(), req.uri(),
+                    error.toString());
+            server.retire(error.getClass().getName() + " on " + req.method() + " " + req.uri());
+            return Response.text(500, "500 Internal Server Error\n");
         }
         log.error("app failed on {} {}", req.method(), req.uri(), e);
         return Response.text(500, "500 Internal Server Error\n");

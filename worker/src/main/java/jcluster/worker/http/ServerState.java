@@ -26,6 +26,10 @@ public interface ServerState {
         return null;
     }
 
+    /** An Error escaped the app ({@code why}): the worker retires itself. */
+    default void retire(String why) {
+    }
+
     /** Counts a request answered. */
     void requestServed();
 
