@@ -295,6 +295,7 @@ class MasterTest {
         assertEquals(1, dispatchable(), "no new connection for worker 1");
         master.frame(master.byId(1), Frame.of(MessageType.RETIRE));
         assertEquals(3, launcher.started.size(), "a second RETIRE changes nothing");
+        assertEquals(1, master.status().recycled());
         launcher.ready(master, 3);
         assertEquals("1:DRAINING:1 2:READY:1 3:READY:1", table());
         exit(1, 0);

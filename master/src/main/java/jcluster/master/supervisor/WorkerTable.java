@@ -282,14 +282,19 @@ public final class WorkerTable {
     /**
      * A worker asked to retire (its app, or an Error that escaped it): no new connection from now, a replacement
      * starts, and it drains once that one is READY, as in a recycle, so the count of READY workers never dips.
-     * @return false if it is already on its way out
+     * @return false if it is already on its way out, or already being replaced (a recycle, an earlier RETIRE):
+     *         then it only leaves dispatch
      */
     public boolean retireItself(WorkerProcess w) {
         if (!w.live() || w.state() == WorkerProcess.State.DRAINING || w.exitExpected()) {
             return false;
         }
-        log.info("{} retires itself (its reason is in its log); starting its replacement", w);
+        boolean replacing = w.recycling();
         w.retireItself();
+        if (replacing) {
+            return false;
+        }
+        log.info("{} retires itself (its reason is in its log); starting its replacement", w);
         recycled++;
         return true;
     }
