@@ -23,12 +23,12 @@ class OperationsIT {
     }
 
     @Test
-    void fiveRollingReloadsUnderLoadFailNoRequestAndReplaceEveryWorker() throws Exception {
+    void threeRollingReloadsUnderLoadFailNoRequestAndReplaceEveryWorker() throws Exception {
         try (Cluster c = Cluster.start("--workers=2")) {
             Set<Long> before = new HashSet<>(c.workerPids());
             try (Load load = new Load(c.port, 8)) {
                 load.awaitProgress(500);
-                for (int i = 1; i <= 5; i++) {
+                for (int i = 1; i <= 3; i++) {
                     c.signal("HUP");
                     c.awaitReloadComplete(i + 1, Duration.ofSeconds(30));
                     load.awaitProgress(200);
@@ -36,14 +36,14 @@ class OperationsIT {
                 load.awaitProgress(500);
                 load.stop();
                 assertEquals(List.of(), load.failures, "failed requests during reloads");
-                assertTrue(load.ok.get() > 2000, "requests served: " + load.ok.get());
+                assertTrue(load.ok.get() > 1500, "requests served: " + load.ok.get());
             }
             Cluster.await(() -> c.workerPids().size() == 2, Duration.ofSeconds(10), () -> "old workers linger");
             assertEquals(2, c.workerPids().size());
             for (long pid : c.workerPids()) {
                 assertFalse(before.contains(pid), "worker " + pid + " survived the reloads; before: " + before);
             }
-            assertEquals(6, Cluster.field(c.status(), "generation"), "five reloads make generation 6");
+            assertEquals(4, Cluster.field(c.status(), "generation"), "three reloads make generation 4");
         }
     }
 
