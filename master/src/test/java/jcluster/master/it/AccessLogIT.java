@@ -224,6 +224,8 @@ class AccessLogIT {
     @Test
     void jsonServerLogsAreOneObjectALineFromEveryProcess() throws Exception {
         try (Cluster c = Cluster.start("--workers=2", "--log-format=json")) {
+            // a worker's own lines are relayed as it writes them, its "up" line just after its READY: wait for both
+            c.awaitLog("\"process\":\"worker-1\"", WAIT);
             c.awaitLog("\"process\":\"worker-2\"", WAIT);
             List<String> lines = c.logText().lines().filter(l -> !l.isBlank()).toList();
             Set<String> processes = new HashSet<>();
