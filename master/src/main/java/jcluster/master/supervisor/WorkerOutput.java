@@ -55,20 +55,7 @@ final class WorkerOutput {
 
     /** Access log lines, whole, to the master's stdout. */
     private Thread copy(InputStream in, String name) {
-        Thread t = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    // one println per line under the stream's lock: whole lines, never interleaved
-                    System.out.println(line);
-                }
-            } catch (IOException e) {
-                // the pipe broke with the process: what was read is relayed
-            }
-        }, name);
-        t.setDaemon(true);
-        t.start();
-        return t;
+        return reader(in, name, System.out::println);
     }
 
     /** A line as the master's log shows it: the worker's own lines as they are, others tagged. */
@@ -87,19 +74,27 @@ final class WorkerOutput {
     }
 
     private Thread relay(InputStream in, String name) {
+        return reader(in, name, line -> {
+            OUT.println(tagged(line));
+            synchronized (tail) {
+                if (tail.size() == TAIL_LINES) {
+                    tail.removeFirst();
+                }
+                tail.addLast(line);
+            }
+        });
+    }
+
+    /**
+     * A thread that hands each whole line of {@code in} to {@code each} until the pipe ends; {@code each} prints it
+     * with one println, under the stream's lock, so lines of different workers never interleave.
+     */
+    private static Thread reader(InputStream in, String name, java.util.function.Consumer<String> each) {
         Thread t = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = r.readLine()) != null) {
-                    String out = tagged(line);
-                    // one println per line under the stream's lock: whole lines, never interleaved
-                    OUT.println(out);
-                    synchronized (tail) {
-                        if (tail.size() == TAIL_LINES) {
-                            tail.removeFirst();
-                        }
-                        tail.addLast(line);
-                    }
+                    each.accept(line);
                 }
             } catch (IOException e) {
                 // the pipe broke with the process: what was read is relayed
