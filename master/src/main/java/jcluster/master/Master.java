@@ -383,7 +383,7 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
         List<Reconfiguration.Change> changes = Reconfiguration.diff(options, fresh);
         List<Reconfiguration.Change> now = changes.stream().filter(Reconfiguration.Change::applied).toList();
         List<Reconfiguration.Change> later = changes.stream().filter(c -> !c.applied()).toList();
-        Reconfiguration.apply(changes, options, fresh);
+        Reconfiguration.apply(changes, options);
         if (now.stream().anyMatch(c -> c.flag().equals("--worker-jvm-opts"))) {
             launcher.jvmOptionsChanged();
         }

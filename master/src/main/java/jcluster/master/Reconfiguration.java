@@ -1,8 +1,8 @@
 package jcluster.master;
 
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
-import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -35,58 +35,33 @@ final class Reconfiguration {
     private Reconfiguration() {
     }
 
-    /** The flags whose values differ between the running options and the file's. */
+    /** The flags whose values differ between the running options and the file's, in the flags' order. */
     static List<Change> diff(MasterOptions running, MasterOptions reread) {
         List<Change> changes = new ArrayList<>();
-        for (Field f : MasterOptions.class.getDeclaredFields()) {
-            Option o = f.getAnnotation(Option.class);
-            if (o == null || IGNORED.contains(o.names()[o.names().length - 1])) {
+        CommandSpec fresh = CommandSpec.forAnnotatedObject(reread);
+        for (OptionSpec o : CommandSpec.forAnnotatedObject(running).options()) {
+            String flag = o.longestName();
+            if (IGNORED.contains(flag)) {
                 continue;
             }
-            String flag = longest(o.names());
-            try {
-                f.setAccessible(true);
-                Object from = f.get(running);
-                Object to = f.get(reread);
-                if (!Objects.equals(from, to)) {
-                    changes.add(new Change(flag, from, to, WORKER_FLAGS.contains(flag) || flag.equals("--workers")));
-                }
-            } catch (IllegalAccessException e) {
-                throw new IllegalStateException(e);
+            Object from = o.getValue();
+            Object to = fresh.findOption(flag).getValue();
+            if (!Objects.equals(from, to)) {
+                changes.add(new Change(flag, from, to, WORKER_FLAGS.contains(flag) || flag.equals("--workers")));
             }
         }
         return changes;
     }
 
     /** Copies the worker flags of {@code changes} into the running options (on the master's loop). */
-    static void apply(List<Change> changes, MasterOptions running, MasterOptions reread) {
+    static void apply(List<Change> changes, MasterOptions running) {
+        CommandSpec spec = CommandSpec.forAnnotatedObject(running);
         for (Change c : changes) {
-            if (!c.applied() || c.flag().equals("--workers")) {
-                continue;
-            }
-            for (Field f : MasterOptions.class.getDeclaredFields()) {
-                Option o = f.getAnnotation(Option.class);
-                if (o != null && longest(o.names()).equals(c.flag())) {
-                    try {
-                        f.setAccessible(true);
-                        f.set(running, f.get(reread));
-                    } catch (IllegalAccessException e) {
-                        throw new IllegalStateException(e);
-                    }
-                }
+            if (c.applied() && !c.flag().equals("--workers")) {
+                spec.findOption(c.flag()).setValue(c.to());
             }
         }
         running.identity = new jcluster.common.WorkerOptions.Identity(running.identity.uid(),
                 running.identity.gid(), running.identity.allowRoot(), running.workerRlimitNofile);
-    }
-
-    private static String longest(String[] names) {
-        String best = names[0];
-        for (String n : names) {
-            if (n.length() > best.length()) {
-                best = n;
-            }
-        }
-        return best;
     }
 }

@@ -21,7 +21,7 @@ class ReconfigurationTest {
                 changes.stream().map(Reconfiguration.Change::flag).toList(), "in the flags' order");
         assertEquals(List.of(true, false, true, true), changes.stream().map(Reconfiguration.Change::applied).toList());
         assertEquals("keepalive-timeout 5s -> 9s", changes.get(2).toString());
-        Reconfiguration.apply(changes, running, reread);
+        Reconfiguration.apply(changes, running);
         assertEquals(Duration.ofSeconds(9), running.keepAliveTimeout);
         assertTrue(running.compress);
         assertEquals(1024, running.backlog, "the listener's backlog needs a new master");
