@@ -1,6 +1,5 @@
 package jcluster.worker.http;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import jcluster.app.Handler;
@@ -48,26 +47,16 @@ class ErrorRetiresTest {
         default -> Response.text("fine\n");
     };
 
-    private static String out(EmbeddedChannel ch) {
-        StringBuilder sb = new StringBuilder();
-        Object o;
-        while ((o = ch.readOutbound()) != null) {
-            sb.append(((ByteBuf) o).toString(StandardCharsets.US_ASCII));
-            ((ByteBuf) o).release();
-        }
-        return sb.toString();
-    }
-
     @Test
     void aStackOverflowErrorIsA500AndTheWorkerRetires() {
         EmbeddedChannel ch = new EmbeddedChannel();
         new HttpInitializer(app, null, server, new BlockingPool(1, 1, null), Limits.DEFAULT, Features.NONE).init(ch);
         ch.writeInbound(Unpooled.copiedBuffer("GET /bug HTTP/1.1\r\nHost: x\r\n\r\n", StandardCharsets.US_ASCII));
-        assertTrue(out(ch).startsWith("HTTP/1.1 500 "));
+        assertTrue(Outbound.text(ch).startsWith("HTTP/1.1 500 "));
         assertEquals(List.of(), retired, "an exception costs its request only");
         ch.writeInbound(Unpooled.copiedBuffer("GET /overflow HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
                 StandardCharsets.US_ASCII));
-        String out = out(ch);
+        String out = Outbound.text(ch);
         assertTrue(out.startsWith("HTTP/1.1 500 "), out);
         assertTrue(out.contains("fine\n"), "the next request on the connection is served: " + out);
         assertEquals(List.of("java.lang.StackOverflowError on GET /overflow"), retired);

@@ -1,6 +1,5 @@
 package jcluster.worker.http;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import jcluster.app.Handler;
@@ -31,26 +30,16 @@ class LaterResponseTest {
         return ch;
     }
 
-    private static String out(EmbeddedChannel ch) {
-        StringBuilder sb = new StringBuilder();
-        Object o;
-        while ((o = ch.readOutbound()) != null) {
-            sb.append(((ByteBuf) o).toString(StandardCharsets.US_ASCII));
-            ((ByteBuf) o).release();
-        }
-        return sb.toString();
-    }
-
     @Test
     void aPipelinedRequestWaitsForTheLaterResponseBeforeIt() {
         EmbeddedChannel ch = channel();
         ch.writeInbound(Unpooled.copiedBuffer("GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /fast HTTP/1.1\r\nHost: x\r\n\r\n",
                 StandardCharsets.US_ASCII));
-        assertEquals("", out(ch), "nothing before the first response is ready");
+        assertEquals("", Outbound.text(ch), "nothing before the first response is ready");
         assertFalse(ch.config().isAutoRead(), "reading pauses while requests wait");
         slow.complete(Response.text("slow\n"));
         ch.runPendingTasks();
-        String out = out(ch);
+        String out = Outbound.text(ch);
         int s = out.indexOf("slow\n");
         int f = out.indexOf("fast\n");
         assertTrue(s > 0 && f > s, out);
@@ -64,7 +53,7 @@ class LaterResponseTest {
         ch.writeInbound(Unpooled.copiedBuffer("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n", StandardCharsets.US_ASCII));
         slow.completeExceptionally(new RuntimeException("task failed (expected by this test)"));
         ch.runPendingTasks();
-        assertTrue(out(ch).startsWith("HTTP/1.1 500 "));
+        assertTrue(Outbound.text(ch).startsWith("HTTP/1.1 500 "));
         assertTrue(ch.isActive(), "the connection lives on");
         ch.finishAndReleaseAll();
     }
@@ -74,7 +63,7 @@ class LaterResponseTest {
         EmbeddedChannel ch = channel();
         ch.writeInbound(Unpooled.copiedBuffer("GET /throw HTTP/1.1\r\nHost: x\r\n\r\nGET /fast HTTP/1.1\r\nHost: x\r\n\r\n",
                 StandardCharsets.US_ASCII));
-        String out = out(ch);
+        String out = Outbound.text(ch);
         assertTrue(out.startsWith("HTTP/1.1 500 "), out);
         assertTrue(out.contains("fast\n"), out);
         ch.finishAndReleaseAll();
@@ -85,7 +74,7 @@ class LaterResponseTest {
         EmbeddedChannel ch = channel();
         ch.writeInbound(Unpooled.copiedBuffer("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n", StandardCharsets.US_ASCII));
         ch.runPendingTasks();
-        String out11 = out(ch).toLowerCase();
+        String out11 = Outbound.text(ch).toLowerCase();
         assertTrue(out11.contains("transfer-encoding: chunked") && out11.contains("9\r\nstreamed\n\r\n0\r\n\r\n"),
                 out11);
         assertTrue(ch.isActive());
@@ -94,7 +83,7 @@ class LaterResponseTest {
         ch10.writeInbound(Unpooled.copiedBuffer("GET /stream HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
                 StandardCharsets.US_ASCII));
         ch10.runPendingTasks();
-        String out10 = out(ch10).toLowerCase();
+        String out10 = Outbound.text(ch10).toLowerCase();
         assertFalse(out10.contains("transfer-encoding"), out10);
         assertTrue(out10.contains("connection: close") && out10.endsWith("\r\n\r\nstreamed\n"), out10);
         ch10.runPendingTasks();
@@ -109,7 +98,7 @@ class LaterResponseTest {
         new HttpInitializer(h, null, ServerState.UNCOUNTED, new BlockingPool(1, 1, null), Limits.DEFAULT, Features.NONE).init(ch);
         ch.writeInbound(Unpooled.copiedBuffer("GET /204 HTTP/1.1\r\nHost: x\r\n\r\nGET /304 HTTP/1.1\r\nHost: x\r\n\r\n",
                 StandardCharsets.US_ASCII));
-        String out = out(ch);
+        String out = Outbound.text(ch);
         assertFalse(out.toLowerCase().contains("content-length"), out);
         assertTrue(out.contains("\r\n\r\nHTTP/1.1 304"), "no body between them: " + out);
         ch.finishAndReleaseAll();
