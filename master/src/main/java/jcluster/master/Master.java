@@ -117,6 +117,11 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
             clock.every(systemd::watchdog, systemd.watchdogInterval());
         }
         manageWorkers();
+        if (options.proxyProtocol && handoffs.dispatcher().keyed()) {
+            log.warn("--dispatch=sticky with --proxy-protocol hashes the load balancer's address, not the client's "
+                    + "(the client's is in a header the master never reads): every connection from one balancer "
+                    + "goes to one worker; let the balancer keep clients sticky and dispatch by round-robin here");
+        }
         log.info("listening on {} (backlog {}), runtime dir {}, {} worker(s): pids {}", listener.localAddress(),
                 options.backlog, runtimeDir, workers.all().size(), workers.all().stream().map(WorkerProcess::pid)
                         .toList());
@@ -308,6 +313,7 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
             return;
         }
         try {
+            handoffs.dispatcher().slots(desired);
             workers.reconcile(desired, reload, this::manageWorkers);
         } catch (IOException e) {
             log.error("cannot start {}", e.getMessage());

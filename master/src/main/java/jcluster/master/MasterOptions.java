@@ -44,7 +44,8 @@ public final class MasterOptions {
 
     @Option(names = "--dispatch", paramLabel = "POLICY",
             description = "How a new connection's worker is chosen among those that can take one: "
-                    + "round-robin or least-connections (default: ${DEFAULT-VALUE}).")
+                    + "round-robin, least-connections, or sticky (by the client's IP address, so a client keeps its "
+                    + "worker across connections and reloads) (default: ${DEFAULT-VALUE}).")
     public String dispatch = "round-robin";
 
     @Option(names = "--handoff-timeout", paramLabel = "DURATION", converter = Units.DurationConverter.class,

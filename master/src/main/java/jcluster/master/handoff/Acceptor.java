@@ -42,8 +42,8 @@ public final class Acceptor implements Listener {
     static final long ERROR_BACKOFF_MILLIS = 100;
 
     interface Sink {
-        /** A new connection; the sink owns the fd from here. */
-        void accepted(FileDescriptor fd);
+        /** A new connection from the client with this {@link ClientKey}; the sink owns the fd from here. */
+        void accepted(FileDescriptor fd, long clientKey);
 
         void burstDone();
     }
@@ -224,7 +224,7 @@ public final class Acceptor implements Listener {
                         break;
                     }
                     taken++;
-                    sink.accepted(new FileDescriptor(fd));
+                    sink.accepted(new FileDescriptor(fd), ClientKey.ofAccepted(address));
                 }
             } catch (IOException e) {
                 // EMFILE, ENFILE, ENOBUFS: the connection stays in the backlog; do not spin on it

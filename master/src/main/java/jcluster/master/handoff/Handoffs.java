@@ -40,7 +40,7 @@ public final class Handoffs implements Acceptor.Sink {
     /** The listener stays paused until {@link #release}: another master accepts on it meanwhile. */
     private boolean held;
     /** Accepted connections no worker could take yet (at most one accept burst: accepting pauses meanwhile). */
-    private final ArrayDeque<FileDescriptor> waiting = new ArrayDeque<>();
+    private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
     private Listener intake;
     private boolean stopping;
     private long accepted;
@@ -53,6 +53,10 @@ public final class Handoffs implements Acceptor.Sink {
     /** The counters as of the last DEBUG account, and when it was, to report what changed since. */
     private Counts countsAtAccount = new Counts(0, 0, 0, 0, 0);
     private long accountNanos;
+
+    /** A connection waiting for a worker, with its client's key for sticky dispatch. */
+    private record Pending(FileDescriptor fd, long clientKey) {
+    }
 
     private record Counts(long accepted, long handedOff, long acknowledged, long ackFrames, long redispatched) {
     }
@@ -130,9 +134,14 @@ public final class Handoffs implements Acceptor.Sink {
     }
 
     @Override
-    public void accepted(FileDescriptor fd) {
+    public void accepted(FileDescriptor fd, long clientKey) {
         accepted++;
-        take(fd);
+        take(fd, clientKey);
+    }
+
+    /** A connection coming back (taken back, handed back, left by a lost worker): its key asked of the kernel. */
+    private Pending back(FileDescriptor fd) {
+        return new Pending(fd, dispatcher.keyed() ? ClientKey.ofPeer(fd) : 0);
     }
 
     /**
@@ -145,7 +154,8 @@ public final class Handoffs implements Acceptor.Sink {
             HandoffLedger.closeQuietly(fd);
             return;
         }
-        take(fd);
+        Pending p = back(fd);
+        take(p.fd(), p.clientKey());
         flushAll();
     }
 
@@ -153,8 +163,8 @@ public final class Handoffs implements Acceptor.Sink {
         return handedBack;
     }
 
-    private void take(FileDescriptor fd) {
-        WorkerProcess w = waiting.isEmpty() ? dispatcher.next(clock.nanoTime()) : null;
+    private void take(FileDescriptor fd, long clientKey) {
+        WorkerProcess w = waiting.isEmpty() ? dispatcher.next(clock.nanoTime(), clientKey) : null;
         if (w != null) {
             handedOff++;
             w.handOff(fd);
@@ -168,7 +178,7 @@ public final class Handoffs implements Acceptor.Sink {
         }
         // Backpressure: no worker can take a connection now (none READY, or each stalled or at its cap of
         // unacknowledged handoffs). Hold this one and leave the rest in the kernel backlog until one can.
-        waiting.add(fd);
+        waiting.add(new Pending(fd, clientKey));
         if (!intake.paused()) {
             log.debug("no worker can take a connection now; pausing accept");
             intake.pause();
@@ -201,7 +211,7 @@ public final class Handoffs implements Acceptor.Sink {
         if (!orphans.isEmpty()) {
             log.info("{} left {} connection(s) unacknowledged; handing them to other workers", w, orphans.size());
             redispatched += orphans.size();
-            waiting.addAll(orphans);
+            orphans.forEach(fd -> waiting.add(back(fd)));
             dispatchWaiting();
         }
     }
@@ -214,11 +224,14 @@ public final class Handoffs implements Acceptor.Sink {
 
     /** Hands the held connections to workers that can take them now; accepts again once none is left. */
     public void dispatchWaiting() {
-        WorkerProcess w;
         long now = clock.nanoTime();
-        while (!waiting.isEmpty() && (w = dispatcher.next(now)) != null) {
+        while (!waiting.isEmpty()) {
+            WorkerProcess w = dispatcher.next(now, waiting.peek().clientKey());
+            if (w == null) {
+                break;
+            }
             handedOff++;
-            w.handOff(waiting.poll());
+            w.handOff(waiting.poll().fd());
         }
         flushAll();
         if (stopping) {
@@ -238,7 +251,7 @@ public final class Handoffs implements Acceptor.Sink {
     private void closeWaiting(String line) {
         if (!waiting.isEmpty()) {
             log.warn(line, waiting.size());
-            waiting.forEach(HandoffLedger::closeQuietly);
+            waiting.forEach(p -> HandoffLedger.closeQuietly(p.fd()));
             waiting.clear();
         }
     }
@@ -267,7 +280,7 @@ public final class Handoffs implements Acceptor.Sink {
                     revokedSinceLog = 0;
                 }
                 redispatched += back.size();
-                waiting.addAll(back);
+                back.forEach(fd -> waiting.add(back(fd)));
             }
         }
         if (!waiting.isEmpty()) {

@@ -209,4 +209,123 @@ class DispatcherTest {
         assertEquals(Dispatcher.Policy.ROUND_ROBIN, Dispatcher.Policy.of("round-robin"));
         assertThrows(IllegalArgumentException.class, () -> Dispatcher.Policy.of("random"));
     }
+
+    // ---- sticky ----------------------------------------------------------------------------------------------
+
+    static Dispatcher<Fake> sticky(int slots, Fake... ws) {
+        Dispatcher<Fake> d = new Dispatcher<>(Dispatcher.Policy.STICKY, CAP, STALL, LATE, 0);
+        d.slots(slots);
+        for (Fake w : ws) {
+            d.add(w);
+        }
+        return d;
+    }
+
+    static long key(int i) {
+        return ClientKey.ofBytes(new byte[] {10, 0, (byte) (i >> 8), (byte) i}, 0, 4);
+    }
+
+    @Test
+    void stickySendsAnAddressToOneWorkerAndSpreadsAddresses() {
+        Fake a = new Fake("a"), b = new Fake("b"), c = new Fake("c");
+        Dispatcher<Fake> d = sticky(3, a, b, c);
+        java.util.Map<String, Integer> counts = new java.util.HashMap<>();
+        for (int i = 0; i < 3000; i++) {
+            Fake first = d.next(0, key(i));
+            for (int k = 0; k < 3; k++) {
+                assertSame(first, d.next(0, key(i)), "address " + i + " moved");
+            }
+            counts.merge(first.name, 1, Integer::sum);
+        }
+        for (String w : List.of("a", "b", "c")) {
+            int n = counts.getOrDefault(w, 0);
+            assertTrue(n > 800 && n < 1200, w + " got " + n + " of 3000 addresses: " + counts);
+        }
+    }
+
+    @Test
+    void aReplacementTakesOverTheLeaversSlotAndItsAddresses() {
+        Fake a = new Fake("a"), b = new Fake("b"), c = new Fake("c");
+        Dispatcher<Fake> d = sticky(2, a, b);
+        List<Fake> before = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            before.add(d.next(0, key(i)));
+        }
+        d.add(c);
+        assertEquals(-1, d.slotOf(c), "every slot is held: the new worker waits for one");
+        for (int i = 0; i < 200; i++) {
+            assertSame(before.get(i), d.next(0, key(i)), "a worker without a slot takes nothing while others can");
+        }
+        int slotOfA = d.slotOf(a);
+        d.remove(a);
+        assertEquals(slotOfA, d.slotOf(c));
+        for (int i = 0; i < 200; i++) {
+            assertSame(before.get(i) == a ? c : b, d.next(0, key(i)), "address " + i);
+        }
+    }
+
+    @Test
+    void aStalledWorkersAddressesGoToTheNextInOrderAndComeBack() {
+        Fake a = new Fake("a"), b = new Fake("b"), c = new Fake("c");
+        Dispatcher<Fake> d = sticky(3, a, b, c);
+        int i = 0;
+        while (d.next(0, key(i)) != a) {
+            i++;
+        }
+        long k = key(i);
+        assertSame(a, d.next(0, k));
+        a.unacked = 1;
+        a.oldest = 0;
+        Fake fallback = d.next(STALL + 1, k);
+        assertNotSame(a, fallback);
+        assertSame(fallback, d.next(STALL + 2, k), "one fallback, not a spray");
+        a.unacked = 0;
+        assertSame(a, d.next(STALL + 3, k), "back once it takes connections again");
+        // out of dispatch (a late heartbeat) and back: the same slot again
+        int slot = d.slotOf(a);
+        d.remove(a);
+        assertSame(fallback, d.next(0, k));
+        d.add(a);
+        assertEquals(slot, d.slotOf(a));
+        assertSame(a, d.next(0, k));
+    }
+
+    @Test
+    void aWorkerWithoutASlotTakesWhatNoOtherCan() {
+        Fake a = new Fake("a"), b = new Fake("b");
+        Dispatcher<Fake> d = sticky(1, a, b);
+        assertSame(a, d.next(0, key(1)));
+        a.unacked = CAP;
+        assertSame(b, d.next(0, key(1)));
+    }
+
+    @Test
+    void moreSlotsGoToTheWorkersWaitingForOne() {
+        Fake a = new Fake("a"), b = new Fake("b"), c = new Fake("c");
+        Dispatcher<Fake> d = sticky(2, a, b, c);
+        assertEquals(-1, d.slotOf(c));
+        d.slots(3);
+        assertEquals(2, d.slotOf(c));
+        d.slots(1);
+        d.remove(b);
+        assertEquals(List.of(0, -1, 2), List.of(d.slotOf(a), d.slotOf(b), d.slotOf(c)),
+                "shrinking takes no slot away; a leaver's slot goes to no one past the count");
+    }
+
+    @Test
+    void anIpv4AddressHasOneKeyHoweverItArrives() throws Exception {
+        byte[] v4 = new byte[1 + 8];
+        v4[0] = 8;
+        System.arraycopy(new byte[] {127, 0, 0, 2}, 0, v4, 1, 4);
+        byte[] mapped = new byte[1 + 24];
+        mapped[0] = 24;
+        mapped[11] = (byte) 0xff;
+        mapped[12] = (byte) 0xff;
+        System.arraycopy(new byte[] {127, 0, 0, 2}, 0, mapped, 13, 4);
+        assertEquals(ClientKey.ofAccepted(v4), ClientKey.ofAccepted(mapped));
+        assertEquals(ClientKey.ofBytes(java.net.InetAddress.getByName("127.0.0.2").getAddress(), 0, 4),
+                ClientKey.ofAccepted(v4));
+        v4[4] = 3;
+        assertNotEquals(ClientKey.ofAccepted(mapped), ClientKey.ofAccepted(v4));
+    }
 }

@@ -40,7 +40,15 @@ final class Http implements AutoCloseable {
     private final OutputStream out;
 
     Http(int port) throws IOException {
+        this(null, port);
+    }
+
+    /** A connection from this local address (127.0.0.2, say: every 127/8 address is the loopback's), or any. */
+    Http(String from, int port) throws IOException {
         socket = new Socket();
+        if (from != null) {
+            socket.bind(new InetSocketAddress(from, 0));
+        }
         socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
         socket.setSoTimeout(READ_TIMEOUT_MILLIS);
         socket.setTcpNoDelay(true);
