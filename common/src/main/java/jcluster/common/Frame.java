@@ -21,9 +21,9 @@ public record Frame(MessageType type, byte[] payload) {
     public static final int HELLO_LENGTH = HELLO_SECRET_AT + SECRET_LENGTH;
     /**
      * open connections (4) + in-flight requests (4) + requests served (8) + loop lag µs (8) + RSS bytes (8) + CPU time ns (8) + heap
-     * after the last GC in percent of the maximum (4, -1 when unknown).
+     * after the last GC in percent of the maximum (4, -1 when unknown) + open WebSockets (4).
      */
-    public static final int STATS_LENGTH = 4 + 4 + 8 + 8 + 8 + 8 + 4;
+    public static final int STATS_LENGTH = 4 + 4 + 8 + 8 + 8 + 8 + 4 + 4;
 
     public Frame {
         if (!type.fits(payload.length)) {
@@ -77,7 +77,7 @@ public record Frame(MessageType type, byte[] payload) {
         return new Frame(MessageType.STATS, ByteBuffer.allocate(STATS_LENGTH)
                 .putInt(s.openConnections()).putInt(s.inFlightRequests()).putLong(s.requestsServed())
                 .putLong(s.loopLagMicros()).putLong(s.rssBytes()).putLong(s.cpuNanos()).putInt(s.heapAfterGcPercent())
-                .array());
+                .putInt(s.webSockets()).array());
     }
 
     /** @param signal the number of the signal that made the worker drain */
@@ -117,7 +117,8 @@ public record Frame(MessageType type, byte[] payload) {
 
     public WorkerStats stats() {
         ByteBuffer b = ByteBuffer.wrap(payload);
-        return new WorkerStats(b.getInt(), b.getInt(), b.getLong(), b.getLong(), b.getLong(), b.getLong(), b.getInt());
+        return new WorkerStats(b.getInt(), b.getInt(), b.getLong(), b.getLong(), b.getLong(), b.getLong(), b.getInt(),
+                b.getInt());
     }
 
     @Override

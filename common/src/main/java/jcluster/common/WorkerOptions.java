@@ -22,11 +22,12 @@ public record WorkerOptions(int id, int generation, Path socket, long orphanTime
     /**
      * What the worker adds around the app: its access log ({@code "-"}: stdout; null: none) and that log's format,
      * the sources trusted to send a PROXY protocol header (CIDRs, comma-separated; null: no PROXY protocol), and
-     * compression ({@code compressLevel} 0: off).
+     * compression ({@code compressLevel} 0: off), and WebSockets' limits (--max-ws-frame, --ws-idle-timeout,
+     * --ws-drain-grace).
      */
     public record Http(String accessLog, String accessLogFormat, String proxyFrom, int compressLevel,
-                       int compressMinLength) {
-        public static final Http NONE = new Http(null, "combined", null, 0, 0);
+                       int compressMinLength, int maxWsFrame, long wsIdleMillis, long wsDrainGraceMillis) {
+        public static final Http NONE = new Http(null, "combined", null, 0, 0, 1 << 16, 60_000, 1000);
     }
 
     /**
@@ -70,6 +71,9 @@ public record WorkerOptions(int id, int generation, Path socket, long orphanTime
         args.add("--proxy-from=" + (http.proxyFrom() == null ? "" : http.proxyFrom()));
         args.add("--compress-level=" + http.compressLevel());
         args.add("--compress-min-length=" + http.compressMinLength());
+        args.add("--max-ws-frame=" + http.maxWsFrame());
+        args.add("--ws-idle-timeout-ms=" + http.wsIdleMillis());
+        args.add("--ws-drain-grace-ms=" + http.wsDrainGraceMillis());
         args.add("--uid=" + identity.uid());
         args.add("--gid=" + identity.gid());
         args.add("--allow-root=" + identity.allowRoot());
@@ -97,7 +101,9 @@ public record WorkerOptions(int id, int generation, Path socket, long orphanTime
                 optionalPath(take(m, "claims")), Long.parseLong(take(m, "max-requests-per-connection")),
                 Long.parseLong(take(m, "max-connection-age-ms")),
                 new Http(optional(take(m, "access-log")), take(m, "access-log-format"), optional(take(m, "proxy-from")),
-                        Integer.parseInt(take(m, "compress-level")), Integer.parseInt(take(m, "compress-min-length"))),
+                        Integer.parseInt(take(m, "compress-level")), Integer.parseInt(take(m, "compress-min-length")),
+                        Integer.parseInt(take(m, "max-ws-frame")), Long.parseLong(take(m, "ws-idle-timeout-ms")),
+                        Long.parseLong(take(m, "ws-drain-grace-ms"))),
                 new Identity(Integer.parseInt(take(m, "uid")), Integer.parseInt(take(m, "gid")),
                         Boolean.parseBoolean(take(m, "allow-root")), Long.parseLong(take(m, "rlimit-nofile"))));
         if (!m.isEmpty()) {

@@ -41,7 +41,7 @@ class FrameCodecTest {
         assertEquals("SIGINT", Signals.name(Signals.number("INT")));
         assertEquals("signal 99", Signals.name(99));
 
-        WorkerStats s = new WorkerStats(3, 2, 1L << 40, 250, 64L << 20, 123_456_789L, 42);
+        WorkerStats s = new WorkerStats(3, 2, 1L << 40, 250, 64L << 20, 123_456_789L, 42, 7);
         assertEquals(s, roundTrip(Frame.stats(s)).stats());
 
         for (MessageType t : new MessageType[] {MessageType.READY, MessageType.BYE, MessageType.DRAIN,
@@ -128,7 +128,7 @@ class FrameCodecTest {
         WorkerOptions app = new WorkerOptions(3, 2, java.nio.file.Path.of("/run/x/handoff.sock"), 30_000, 1, 1 << 20, 8192,
                 8192, 5000, 10000, 30000, new WorkerOptions.App(java.nio.file.Path.of("/srv/app.jar"), "com.example.App",
                 java.nio.file.Path.of("/srv/www")), 4, 0, java.nio.file.Path.of("/run/x/claims-3"), 100, 60_000,
-                new WorkerOptions.Http("/var/log/a b.log", "json", "10.0.0.0/8,::1", 6, 1024),
+                new WorkerOptions.Http("/var/log/a b.log", "json", "10.0.0.0/8,::1", 6, 1024, 1 << 20, 30_000, 500),
                 new WorkerOptions.Identity(65534, 65534, false, 65536));
         assertEquals(app, WorkerOptions.fromArgs(app.toArgs().toArray(new String[0])));
         assertThrows(IllegalArgumentException.class, () -> WorkerOptions.fromArgs(new String[] {"--id=1", "--x=2"}));

@@ -248,6 +248,11 @@ public final class Main implements Callable<Integer> {
             }
         }
         range("--compress-level", options.compressLevel, 1, 9);
+        range("--max-ws-frame", options.maxWsFrame, 125, 64L << 20);
+        if (options.wsDrainGrace.compareTo(options.drainTimeout) >= 0) {
+            throw new ParameterException(spec.commandLine(), "--ws-drain-grace must be shorter than --drain-timeout, or a "
+                    + "drain waits it out and then cuts the WebSockets without a close frame");
+        }
         range("--compress-min-length", options.compressMinLength, 0, Integer.MAX_VALUE);
         if (options.appClass != null && options.appClass.isBlank()) {
             throw new ParameterException(spec.commandLine(), "--app must name a class");

@@ -249,6 +249,21 @@ public final class MasterOptions {
             description = "With --compress, smaller bodies go as they are (default: 256).")
     public long compressMinLength = 256;
 
+    @Option(names = "--max-ws-frame", paramLabel = "SIZE", converter = Units.SizeConverter.class,
+            description = "The largest WebSocket frame, and message of frames, a client may send; a larger one closes "
+                    + "its socket with 1009 (default: 64k).")
+    public long maxWsFrame = 64 << 10;
+
+    @Option(names = "--ws-idle-timeout", paramLabel = "DURATION", converter = Units.DurationConverter.class,
+            description = "A WebSocket silent for half of this is pinged, and closed (1001) if silent for all of it; "
+                    + "0: never (default: 60s).")
+    public Duration wsIdleTimeout = Duration.ofSeconds(60);
+
+    @Option(names = "--ws-drain-grace", paramLabel = "DURATION", converter = Units.DurationConverter.class,
+            description = "How long a draining worker's WebSockets stay open before they are sent close 1001 "
+                    + "\"going away\", for their clients to reconnect to another worker (default: 1s).")
+    public Duration wsDrainGrace = Duration.ofSeconds(1);
+
     @Option(names = "--worker-jvm-opts", paramLabel = "OPTS",
             description = "JVM options for workers, space-separated, replacing the defaults, which are:%n"
                     + "${sys:jcluster.help.jvmopts}")

@@ -210,6 +210,6 @@ final class FakeWorkers implements Launcher {
 
     /** Worker {@code id} sends a heartbeat. */
     void beat(Master m, int id, long requestsServed) {
-        m.frame(m.byId(id), Frame.stats(new WorkerStats(0, 0, requestsServed, 0, 50 << 20, 0, 10)));
+        m.frame(m.byId(id), Frame.stats(new WorkerStats(0, 0, requestsServed, 0, 50 << 20, 0, 10, 0)));
     }
 }

@@ -45,7 +45,7 @@ public final class Response {
             });
 
     /** The forms a body takes; a server reads them, a handler uses the builder methods. */
-    public sealed interface Body permits Bytes, Stream, FileRange, Later {
+    public sealed interface Body permits Bytes, Stream, FileRange, Later, Upgrade {
     }
 
     /** Bytes in memory; the server releases the buffer once written. */
@@ -62,6 +62,10 @@ public final class Response {
 
     /** A response that completes later (from another thread, or the blocking pool). */
     public record Later(CompletionStage<Response> stage) implements Body {
+    }
+
+    /** The request is answered by opening a WebSocket on its connection (101), driven by this listener. */
+    public record Upgrade(WebSocket.Listener listener) implements Body {
     }
 
     private int status;
@@ -91,6 +95,18 @@ public final class Response {
     public static Response later(CompletionStage<Response> stage) {
         Response r = new Response(200);
         r.body = new Later(Objects.requireNonNull(stage));
+        return r;
+    }
+
+    /**
+     * Opens a WebSocket on this request's connection, driven by {@code listener}: the server answers 101 if the
+     * request is a valid handshake (RFC 6455 §4.2.1), 400 if it is a broken one, 426 with {@code Upgrade: websocket}
+     * if it asks for no upgrade or for another WebSocket version, and 503 if this worker is draining (the client's
+     * retry goes to another). Headers set here go on the 101.
+     */
+    public static Response webSocket(WebSocket.Listener listener) {
+        Response r = new Response(101);
+        r.body = new Upgrade(Objects.requireNonNull(listener));
         return r;
     }
 

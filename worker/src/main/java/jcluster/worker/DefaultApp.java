@@ -7,6 +7,7 @@ import jcluster.app.AppContext;
 import jcluster.app.Handler;
 import jcluster.app.Request;
 import jcluster.app.Response;
+import jcluster.app.WebSocket;
 
 import java.nio.charset.StandardCharsets;
 
@@ -23,6 +24,7 @@ import java.nio.charset.StandardCharsets;
  *   with {@code &offload=1} on the blocking pool instead, so the worker's other connections go on</li>
  *   <li>{@code POST /broadcast?topic=T}: the body to every worker (this one too) as a message on T;
  *   {@code GET /messages?topic=T}: what this worker received on T, the last 100, with each sender's id</li>
+ *   <li>{@code GET /ws}: a WebSocket that echoes each message</li>
  *   <li>{@code POST /retire}: this worker retires itself ({@link AppContext#retire})</li>
  *   <li>{@code OPTIONS} on any of these: 204 with {@code Allow}; another method a route does not take: 405 with
  *   {@code Allow}; any other path: 404</li>
@@ -61,6 +63,19 @@ public final class DefaultApp implements Handler {
         }
     }
 
+    /** {@code GET /ws}: every message comes back as it came, text as text and binary as binary. */
+    private static final WebSocket.Listener ECHO = new WebSocket.Listener() {
+        @Override
+        public void onText(WebSocket socket, String text) {
+            socket.sendText(text);
+        }
+
+        @Override
+        public void onBinary(WebSocket socket, byte[] data) {
+            socket.sendBinary(data);
+        }
+    };
+
     private static final String READ = "GET, HEAD, OPTIONS";
     private static final String READ_WRITE = "GET, HEAD, POST, OPTIONS";
 
@@ -89,6 +104,8 @@ public final class DefaultApp implements Handler {
                 return m.equals("POST") ? broadcast(req) : other(m, "POST, OPTIONS");
             case "/messages":
                 return get ? messages(req) : other(m, READ);
+            case "/ws":
+                return m.equals("GET") ? Response.webSocket(ECHO) : other(m, "GET, OPTIONS");
             case "/retire":
                 if (!m.equals("POST")) {
                     return other(m, "POST, OPTIONS");

@@ -26,13 +26,16 @@ final class Heartbeat implements Runnable {
     private final Set<Channel> connections;
     private final LongAdder requests;
     private final LongAdder inFlight;
+    private final LongAdder webSockets;
     private final FdReceiver receiver;
     private long expected = System.nanoTime() + Heartbeats.INTERVAL.toNanos();
     private int beats;
     private String lastAccount = "";
 
-    private Heartbeat(MasterLink link, Set<Channel> connections, LongAdder requests, LongAdder inFlight) {
+    private Heartbeat(MasterLink link, Set<Channel> connections, LongAdder requests, LongAdder inFlight,
+                      LongAdder webSockets) {
         this.link = link;
+        this.webSockets = webSockets;
         this.connections = connections;
         this.requests = requests;
         this.inFlight = inFlight;
@@ -40,9 +43,10 @@ final class Heartbeat implements Runnable {
     }
 
     /** Beats from now on, on the link's loop. */
-    static void start(MasterLink link, Set<Channel> connections, LongAdder requests, LongAdder inFlight) {
+    static void start(MasterLink link, Set<Channel> connections, LongAdder requests, LongAdder inFlight,
+                      LongAdder webSockets) {
         long ms = Heartbeats.INTERVAL.toMillis();
-        link.loop().scheduleAtFixedRate(new Heartbeat(link, connections, requests, inFlight), ms, ms,
+        link.loop().scheduleAtFixedRate(new Heartbeat(link, connections, requests, inFlight, webSockets), ms, ms,
                 TimeUnit.MILLISECONDS);
     }
 
@@ -60,7 +64,7 @@ final class Heartbeat implements Runnable {
             }
         }
         link.heartbeat(new WorkerStats(connections.size(), (int) inFlight.sum(), requests.sum(), lagMicros,
-                rssBytes(), cpuNanos(), HeapAfterGc.percent()));
+                rssBytes(), cpuNanos(), HeapAfterGc.percent(), webSockets.intValue()));
     }
 
     /** CPU time this process used, or -1 when the JVM does not say. */

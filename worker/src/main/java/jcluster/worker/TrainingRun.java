@@ -64,7 +64,7 @@ final class TrainingRun {
             }
             ByteBuf b = Unpooled.buffer();
             FrameCodec.encodeTo(Frame.stats(new WorkerStats(0, 0, 0, 0, Heartbeat.rssBytes(), Heartbeat.cpuNanos(),
-                    HeapAfterGc.percent())), b);
+                    HeapAfterGc.percent(), 0)), b);
             FrameCodec.decode(b);
             b.release();
             log.info("training run done");

@@ -51,6 +51,7 @@ final class Worker implements ServerState, AppContext {
     private final Set<Channel> connections = ConcurrentHashMap.newKeySet();
     private final LongAdder requests = new LongAdder();
     private final LongAdder inFlight = new LongAdder();
+    private final LongAdder webSockets = new LongAdder();
     private final Drain drain;
     private volatile MasterLink link;
     /** The app changes the pipeline: its handlers may hold state of a connection, which cannot move. */
@@ -126,12 +127,13 @@ final class Worker implements ServerState, AppContext {
             http.set(new HttpInitializer(handler, loaded.handler() instanceof PipelineHook h ? h : null,
                     this, pool, new Limits(options.maxBody(), options.maxInitialLine(), options.maxHeaderSize(),
                     options.keepAliveTimeoutMillis(), options.headerTimeoutMillis(),
-                    options.maxRequestsPerConnection(), options.maxConnectionAgeMillis()), features));
+                    options.maxRequestsPerConnection(), options.maxConnectionAgeMillis(), options.http().maxWsFrame(),
+                    options.http().wsIdleMillis(), options.http().wsDrainGraceMillis()), features));
             SelfProbe.check(http.get());
             drain.linkedTo(link, http.get());
             Signals.install(link.loop(), this::onSignal);
             link.ready();
-            Heartbeat.start(link, connections, requests, inFlight);
+            Heartbeat.start(link, connections, requests, inFlight, webSockets);
             log.info("worker {} up in {} ms serving {}, {} event loop thread(s){}", options.id(),
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos), loaded.name(), options.threads(),
                     options.identity().uid() < 0 ? "" : ", as uid " + options.identity().uid() + " gid "
@@ -223,6 +225,11 @@ final class Worker implements ServerState, AppContext {
     @Override
     public void inFlight(int delta) {
         inFlight.add(delta);
+    }
+
+    @Override
+    public void webSockets(int delta) {
+        webSockets.add(delta);
     }
 
     @Override

@@ -66,6 +66,8 @@ final class Metrics {
                 s.generation()));
         m.add(perWorker(s, "jcluster_worker_open_connections", "Open connections of a worker.",
                 Status.Worker::connections));
+        m.add(perWorker(s, "jcluster_worker_open_websockets", "Open WebSockets of a worker (counted among its "
+                + "connections too).", Status.Worker::webSockets));
         m.add(perWorker(s, "jcluster_worker_in_flight_requests", "Requests a worker is answering.",
                 Status.Worker::inFlight));
         m.add(perWorker(s, "jcluster_worker_requests", "Requests a worker served (it restarts from 0 with a new "

@@ -12,7 +12,7 @@ public record Status(long pid, String version, long uptimeMillis, String app, St
     /** @param restarts unexpected deaths of the workers before this one in its place */
     public record Worker(int id, long pid, int generation, int restarts, String state, long uptimeMillis, int connections,
                   int inFlight, long requests, long rssBytes, double cpuPercent, long loopLagMicros,
-                  int heapAfterGcPercent) {
+                  int heapAfterGcPercent, int webSockets) {
     }
 
     String table() {
@@ -51,6 +51,7 @@ public record Status(long pid, String version, long uptimeMillis, String app, St
                 .append(requests).append(",\"messagesRouted\":").append(messagesRouted)
                 .append(",\"messagesDropped\":").append(messagesDropped).append(",\"lastReload\":").append(lastReload == null ? "null" : str(lastReload))
                 .append(",\"upgrade\":").append(upgrade == null ? "null" : str(upgrade))
+                .append(",\"webSockets\":").append(workers.stream().mapToInt(Worker::webSockets).sum())
                 .append(",\"workers\":[");
         for (int i = 0; i < workers.size(); i++) {
             Worker w = workers.get(i);
@@ -61,7 +62,7 @@ public record Status(long pid, String version, long uptimeMillis, String app, St
                     .append(",\"requests\":").append(w.requests).append(",\"rssBytes\":").append(w.rssBytes)
                     .append(",\"cpuPercent\":").append(String.format(Locale.ROOT, "%.1f", w.cpuPercent))
                     .append(",\"loopLagMicros\":").append(w.loopLagMicros).append(",\"heapAfterGcPercent\":")
-                    .append(w.heapAfterGcPercent).append('}');
+                    .append(w.heapAfterGcPercent).append(",\"webSockets\":").append(w.webSockets).append('}');
         }
         return sb.append("]}\n").toString();
     }

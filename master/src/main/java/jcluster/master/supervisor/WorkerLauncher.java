@@ -81,7 +81,8 @@ public final class WorkerLauncher implements Launcher {
                 options.blockingThreads, options.blockingQueue, claimsFile, options.maxRequestsPerConnection,
                 options.maxConnectionAge.toMillis(), new WorkerOptions.Http(options.accessLog, options.accessLogFormat,
                         options.proxyProtocol ? options.proxyFrom : null, options.compress ? options.compressLevel : 0,
-                        (int) options.compressMinLength), options.identity);
+                        (int) options.compressMinLength, (int) options.maxWsFrame, options.wsIdleTimeout.toMillis(),
+                        options.wsDrainGrace.toMillis()), options.identity);
         List<String> cmd = new ArrayList<>();
         cmd.add(WorkerJvm.javaBinary());
         cmd.addAll(jvmOptions);

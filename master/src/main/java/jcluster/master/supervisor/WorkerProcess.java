@@ -356,7 +356,8 @@ public final class WorkerProcess implements Dispatcher.Candidate, jcluster.maste
         return new Status.Worker(id, pid(), generation, restarts, state.name(), (now - spawnedNanos) / 1_000_000,
                 s == null ? 0 : s.openConnections(), s == null ? 0 : s.inFlightRequests(),
                 s == null ? 0 : s.requestsServed(), s == null ? -1 : s.rssBytes(), cpuPercent,
-                s == null ? 0 : s.loopLagMicros(), s == null ? -1 : s.heapAfterGcPercent());
+                s == null ? 0 : s.loopLagMicros(), s == null ? -1 : s.heapAfterGcPercent(),
+                s == null ? 0 : s.webSockets());
     }
 
     WorkerPlanner.Worker view() {

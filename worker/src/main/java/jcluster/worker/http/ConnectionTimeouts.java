@@ -75,6 +75,14 @@ final class ConnectionTimeouts extends ChannelDuplexHandler {
         super.userEventTriggered(ctx, evt);
     }
 
+    /** Taken out of the pipeline (the connection became a WebSocket): its timer goes too. */
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        if (timer != null) {
+            timer.cancel(false);
+        }
+    }
+
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         if (timer != null) {

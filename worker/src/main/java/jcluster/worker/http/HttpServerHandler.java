@@ -44,7 +44,7 @@ import java.util.ArrayDeque;
  */
 final class HttpServerHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(HttpServerHandler.class);
-    private static final String CHUNKED_WRITER = "chunked-writer";
+    static final String CHUNKED_WRITER = "chunked-writer";
     /** Files up to this size are sent from memory with their head; larger ones with sendfile. */
     static final long SMALL_FILE = 16 * 1024;
     /** The methods the server passes to apps, as its answer to {@code OPTIONS *} says. */
@@ -59,6 +59,7 @@ final class HttpServerHandler extends ChannelInboundHandlerAdapter {
     private final long openedNanos = System.nanoTime();
     private final AccessLog accessLog;
     private final Compression compression;
+    private final Limits limits;
     /** When the current request began to be answered, for the access log. */
     private long currentStarted;
     private long answered;
@@ -75,6 +76,7 @@ final class HttpServerHandler extends ChannelInboundHandlerAdapter {
         this.app = app;
         this.server = server;
         this.pool = pool;
+        this.limits = limits;
         this.maxRequests = limits.maxRequestsPerConnection();
         this.maxAgeNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(limits.maxConnectionAgeMillis());
     }
@@ -160,6 +162,14 @@ final class HttpServerHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         answered++;
+        if (res.body() instanceof Response.Upgrade upgrade) {
+            Response refused = WebSockets.refusal(req, server.draining());
+            if (refused == null) {
+                openWebSocket(ctx, req, res, upgrade);
+                return;
+            }
+            res = refused;
+        }
         boolean head = req.method() == HttpMethod.HEAD;
         HttpVersion version = req.protocolVersion();
         // HTTP/1.0 has no chunked coding: a streamed body there is delimited by closing the connection
@@ -283,6 +293,26 @@ final class HttpServerHandler extends ChannelInboundHandlerAdapter {
             ctx.flush();
         } else {
             unflushed = true;
+        }
+    }
+
+    /** The request becomes a WebSocket: its 101 is logged and counted as a response, and HTTP ends here. */
+    private void openWebSocket(ChannelHandlerContext ctx, FullHttpRequest req, Response res,
+                               Response.Upgrade upgrade) {
+        if (accessLog != null) {
+            accessLog.log(ctx.channel().eventLoop(), new AccessLog.Entry(ClientAddress.of(ctx.channel()),
+                    req.method().name(), req.uri(), req.protocolVersion().text(),
+                    req.headers().get(HttpHeaderNames.REFERER), req.headers().get(HttpHeaderNames.USER_AGENT),
+                    currentStarted), 101, 0);
+        }
+        server.requestServed();
+        exchange.responseDone();
+        // a client sends nothing more before the 101 (RFC 6455 §4.1): what it pipelined is dropped
+        releaseWaiting();
+        try {
+            WebSockets.open(ctx.channel(), req, res.headers(), upgrade.listener(), limits, server);
+        } finally {
+            req.release();
         }
     }
 

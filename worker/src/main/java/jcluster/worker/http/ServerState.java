@@ -30,6 +30,10 @@ public interface ServerState {
     default void retire(String why) {
     }
 
+    /** WebSockets opened (+1) or closed (-1). */
+    default void webSockets(int delta) {
+    }
+
     /** Counts a request answered. */
     void requestServed();
 

@@ -18,7 +18,7 @@ class ConnectionLimitsTest {
 
     private static EmbeddedChannel channel(long maxRequests, long maxAgeMillis) {
         EmbeddedChannel ch = new EmbeddedChannel();
-        Limits l = new Limits(1 << 20, 8192, 8192, 5000, 10000, maxRequests, maxAgeMillis);
+        Limits l = new Limits(1 << 20, 8192, 8192, 5000, 10000, maxRequests, maxAgeMillis, 1 << 16, 60_000, 1000);
         new HttpInitializer(req -> Response.text("hi\n"), null, ServerState.UNCOUNTED, new BlockingPool(1, 1, null), l,
                 Features.NONE)
                 .init(ch);
