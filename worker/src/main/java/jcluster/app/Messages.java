@@ -21,7 +21,7 @@ public interface Messages {
     /** Every topic, for {@link #subscribe}. */
     String ALL_TOPICS = "*";
 
-    /** A message's arrival, on the worker's event loop: do nothing there that blocks. */
+    /** A message's arrival, on the worker's event loop (do nothing there that blocks), or see {@link #subscribeBlocking}. */
     @FunctionalInterface
     interface Listener {
         void onMessage(int fromWorker, String topic, byte[] data);
@@ -41,6 +41,17 @@ public interface Messages {
 
     /** Calls {@code listener} for each message on {@code topic} ({@link #ALL_TOPICS}: on every topic). */
     void subscribe(String topic, Listener listener);
+
+    /**
+     * As {@link #subscribe}, but {@code listener} runs on the worker's one message thread, where it may block (a
+     * database write, a cache reload): still in order, one message at a time. At most {@link #BLOCKING_QUEUE}
+     * messages wait for that thread; past that, arrivals for blocking listeners are dropped, with a line in the
+     * log each second it happens.
+     */
+    void subscribeBlocking(String topic, Listener listener);
+
+    /** Messages that may wait for the blocking listeners. */
+    int BLOCKING_QUEUE = 10_000;
 
     /** Messages of this worker's that were dropped: by its own full socket, or by the master for a recipient. */
     long dropped();

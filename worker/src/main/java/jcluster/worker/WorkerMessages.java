@@ -22,6 +22,11 @@ final class WorkerMessages implements Messages {
     private static final Logger log = LoggerFactory.getLogger(WorkerMessages.class);
 
     private final Map<String, List<Listener>> listeners = new ConcurrentHashMap<>();
+    private final Map<String, List<Listener>> blocking = new ConcurrentHashMap<>();
+    /** The blocking listeners' one thread, started with the first of them: order kept, the loop never held. */
+    private volatile java.util.concurrent.ThreadPoolExecutor blockingThread;
+    private final LongAdder droppedArrivals = new LongAdder();
+    private volatile long lastDropLogNanos;
     private final LongAdder dropped = new LongAdder();
     /** Sends a frame on the control socket if it takes more now. */
     private final Predicate<Frame> sender;
@@ -58,11 +63,42 @@ final class WorkerMessages implements Messages {
 
     @Override
     public void subscribe(String topic, Listener listener) {
+        subscribe(listeners, topic, listener);
+    }
+
+    @Override
+    public synchronized void subscribeBlocking(String topic, Listener listener) {
+        if (blockingThread == null) {
+            java.util.concurrent.ThreadPoolExecutor t = new java.util.concurrent.ThreadPoolExecutor(1, 1, 0,
+                    java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.ArrayBlockingQueue<>(BLOCKING_QUEUE),
+                    r -> {
+                        Thread th = new Thread(r, "messages");
+                        th.setDaemon(true);
+                        th.setContextClassLoader(Thread.currentThread().getContextClassLoader());
+                        return th;
+                    }, (r, pool) -> dropArrival());
+            blockingThread = t;
+        }
+        subscribe(blocking, topic, listener);
+    }
+
+    private static void subscribe(Map<String, List<Listener>> to, String topic, Listener listener) {
         if (!topic.equals(ALL_TOPICS)) {
             // the topic's checks, as a message on it would meet them
             new Message(Message.OTHERS, topic, new byte[0]);
         }
-        listeners.computeIfAbsent(topic, t -> new CopyOnWriteArrayList<>()).add(listener);
+        to.computeIfAbsent(topic, t -> new CopyOnWriteArrayList<>()).add(java.util.Objects.requireNonNull(listener));
+    }
+
+    /** The blocking listeners' queue is full: this arrival is not theirs; a line a second says how many. */
+    private void dropArrival() {
+        droppedArrivals.increment();
+        long now = System.nanoTime();
+        if (now - lastDropLogNanos >= 1_000_000_000L) {
+            lastDropLogNanos = now;
+            log.warn("blocking message listeners are {} message(s) behind; {} arrival(s) dropped for them so far",
+                    BLOCKING_QUEUE, droppedArrivals.sum());
+        }
     }
 
     @Override
@@ -81,6 +117,13 @@ final class WorkerMessages implements Messages {
         }
         deliver(listeners.get(m.topic()), m);
         deliver(listeners.get(ALL_TOPICS), m);
+        java.util.concurrent.ThreadPoolExecutor t = blockingThread;
+        if (t != null && (blocking.containsKey(m.topic()) || blocking.containsKey(ALL_TOPICS))) {
+            t.execute(() -> {
+                deliver(blocking.get(m.topic()), m);
+                deliver(blocking.get(ALL_TOPICS), m);
+            });
+        }
     }
 
     private static void deliver(List<Listener> to, Message m) {

@@ -26,6 +26,8 @@ final class Cluster implements AutoCloseable {
     /** The example app's jar, built before this module (see the root pom). */
     static final Path EXAMPLE_JAR = Path.of(System.getProperty("jcluster.example.jar",
             "../examples/hello-app/target/hello-app.jar")).toAbsolutePath();
+    /** The chat example's jar, built before this module too. */
+    static final Path CHAT_JAR = Path.of("../examples/chat-app/target/chat-app.jar").toAbsolutePath();
     static final Duration READY_TIMEOUT = Duration.ofSeconds(30);
     /** What systemd gives a service; a master started by a test gets none of it unless the test says so. */
     static final List<String> SYSTEMD_VARIABLES = List.of("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID",
