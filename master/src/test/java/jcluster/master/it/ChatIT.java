@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Timeout;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -18,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * The chat example (examples/chat-app) on two workers: JDK WebSocket clients held by different workers see each
  * other's messages, and a real browser (Debian's headless Chromium) that joins gets both in its page and is heard
- * by both.
+ * by both; what a member then says shows in its page.
  */
 @Timeout(120)
 class ChatIT {
@@ -76,15 +77,23 @@ class ChatIT {
             }
 
             // a browser joins: its page shows both (from its worker's history) and its own line reaches everyone
-            String dom = DashboardIT.chromium(chromium, dir, "--dump-dom", "http://127.0.0.1:" + c.port
-                    + "/?name=browser&say=" + URLEncoder.encode("hello from chromium", StandardCharsets.UTF_8));
-            Matcher status = Pattern.compile("connected as browser to worker (\\d+) \\(pid (\\d+)\\)").matcher(dom);
-            assertTrue(status.find(), dom);
-            assertTrue(dom.contains("hi from a") && dom.contains("hi from b"), "the history in the page:\n" + dom);
-            int browserWorker = Integer.parseInt(status.group(1));
-            for (Member m : all) {
-                assertEquals(message(browserWorker, "browser", "hello from chromium"), m.nextMessage(),
-                        "member on worker " + m.worker());
+            String url = "http://127.0.0.1:" + c.port + "/?name=browser&say="
+                    + URLEncoder.encode("hello from chromium", StandardCharsets.UTF_8);
+            try (Browser browser = Browser.open(chromium, dir, url)) {
+                String page = browser.await("document.body.innerText",
+                        t -> t.contains("connected as browser") && t.contains("hi from a") && t.contains("hi from b"),
+                        Duration.ofSeconds(20));
+                Matcher status = Pattern.compile("connected as browser to worker (\\d+) \\(pid (\\d+)\\)").matcher(page);
+                assertTrue(status.find(), page);
+                int browserWorker = Integer.parseInt(status.group(1));
+                for (Member m : all) {
+                    assertEquals(message(browserWorker, "browser", "hello from chromium"), m.nextMessage(),
+                            "member on worker " + m.worker());
+                }
+                // and what a member says shows in the page, whichever worker holds it
+                a.client().socket.sendText("welcome, browser", true).join();
+                browser.await("document.getElementById('log').innerText", t -> t.contains("welcome, browser"),
+                        Duration.ofSeconds(10));
             }
         } finally {
             TestFiles.deleteTree(dir);

@@ -47,8 +47,8 @@ public final class ChatApp implements Handler {
 
     @Override
     public Response handle(Request req) {
-        if (!req.method().equals("GET")) {
-            return Response.text(405, "405 Method Not Allowed\n").header("allow", "GET");
+        if (!req.method().equals("GET") && !req.method().equals("HEAD")) {
+            return Response.text(405, "405 Method Not Allowed\n").header("allow", "GET, HEAD");
         }
         return switch (req.path()) {
             case "/" -> Response.of(200).header("content-security-policy", CSP)
