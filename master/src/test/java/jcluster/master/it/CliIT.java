@@ -182,7 +182,9 @@ class CliIT {
         assertOneLineError(run("scale", "abc"), 2, "'abc'");
         assertOneLineError(run("dump", "abc"), 2, "'abc'");
         assertOneLineError(run("statsu"), 2, "did you mean status");
-        assertOneLineError(run("--dispatch="), 2, "--dispatch must be round-robin or least-connections, got ''");
+        assertOneLineError(run("--dispatch="), 2, "--dispatch must be round-robin, least-connections or sticky, got ''");
+        assertOneLineError(run("--max-ws-frame=100"), 2, "--max-ws-frame must be between 125 and 67108864, got 100");
+        assertOneLineError(run("--ws-drain-grace=30s"), 2, "--ws-drain-grace must be shorter than --drain-timeout");
         assertOneLineError(run("--static="), 2, "--static must name a directory");
         assertOneLineError(run("--app-jar="), 2, "--app-jar must name a jar");
         assertOneLineError(run("--runtime-dir="), 2, "--runtime-dir must name a directory");
@@ -235,7 +237,7 @@ class CliIT {
 
     @Test
     void unknownDispatchPolicy() throws Exception {
-        assertOneLineError(run("--dispatch=random"), 2, "--dispatch must be round-robin or least-connections");
+        assertOneLineError(run("--dispatch=random"), 2, "--dispatch must be round-robin, least-connections or sticky");
     }
 
     @Test

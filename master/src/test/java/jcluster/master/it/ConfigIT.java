@@ -88,6 +88,9 @@ class ConfigIT {
         v.put("compress", "true");
         v.put("compress-level", "5");
         v.put("compress-min-length", "\"1k\"");
+        v.put("max-ws-frame", "\"256k\"");
+        v.put("ws-idle-timeout", "\"90s\"");
+        v.put("ws-drain-grace", "\"2s\"");
         v.put("worker-jvm-opts", "\"-XX:+UseSerialGC -Xmx64m\"");
         if (Cluster.ROOT) {
             v.put("user", "\"nobody\"");

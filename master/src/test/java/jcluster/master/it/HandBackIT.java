@@ -87,23 +87,24 @@ class HandBackIT {
     }
 
     @Test
-    void fiveReloadsUnderAKeepAliveLoadCloseNoConnectionAndFailNoRequest() throws Exception {
+    void threeReloadsUnderAKeepAliveLoadCloseNoConnectionAndFailNoRequest() throws Exception {
         try (Cluster c = Cluster.start("--workers=2");
              Persistent load = new Persistent(c.port, 8)) {
             load.awaitProgress(200);
-            for (int generation = 2; generation <= 6; generation++) {
+            for (int generation = 2; generation <= 4; generation++) {
                 assertEquals(0, cli(c, "reload"));
                 c.awaitReloadComplete(generation, Duration.ofSeconds(60));
                 load.awaitProgress(50);
             }
             load.close();
             assertEquals(List.of(), load.failures, "failed requests");
-            assertEquals(0, load.closedByServer.get(), "connections the server closed during 5 reloads");
+            assertEquals(0, load.closedByServer.get(), "connections the server closed during 3 reloads");
             for (Set<Long> pids : load.pids) {
                 assertTrue(pids.size() >= 3, "one connection, served by the workers of several generations: " + pids);
             }
             String status = c.status();
-            assertTrue(Cluster.field(status, "handedBack") >= 8 * 10 / 2, "hand-backs: " + status);
+            // each reload drains every old worker: each of the 8 connections moves at least once per reload
+            assertTrue(Cluster.field(status, "handedBack") >= 8 * 3, "hand-backs: " + status);
         }
     }
 

@@ -137,7 +137,7 @@ class LoadBalancerIT {
         Process load = new ProcessBuilder(wrk.toString(), "-t1", "-c16", "-d120s", "--latency",
                 "http://127.0.0.1:" + front + "/").redirectErrorStream(true).redirectOutput(wrkOut.toFile()).start();
         try {
-            Thread.sleep(2000);
+            Thread.sleep(1000);
             // a rolling reload: HAProxy's check stays UP throughout
             assertEquals(0, CliIT.run("reload", "--runtime-dir=" + runA).code());
             a.awaitReloadComplete(2, Duration.ofSeconds(60));
@@ -149,7 +149,7 @@ class LoadBalancerIT {
             // started again on the same port: back in rotation once its checks pass, and serving under the load
             start(portA, adminA, runA, logA);
             awaitServer(stats, "web1", "UP");
-            Thread.sleep(2000);
+            Thread.sleep(1000);
             Cluster.kill("INT", load.pid());
             assertTrue(load.waitFor(30, TimeUnit.SECONDS), "wrk ends");
         } finally {
