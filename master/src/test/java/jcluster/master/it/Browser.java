@@ -121,8 +121,19 @@ final class Browser implements AutoCloseable {
         return v;
     }
 
+    /**
+     * Asks Chromium to quit, so that it removes what it made (its singleton socket's directory in /tmp, which a
+     * killed Chromium leaves behind), and kills whatever of it is left after 10 s.
+     */
     @Override
     public void close() {
+        try {
+            devtools.sendText("{\"id\":" + ids.incrementAndGet() + ",\"method\":\"Browser.close\"}", true)
+                    .get(5, TimeUnit.SECONDS);
+            process.waitFor(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // killed below
+        }
         devtools.abort();
         kill(process);
     }

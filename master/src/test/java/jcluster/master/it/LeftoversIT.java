@@ -48,7 +48,7 @@ class LeftoversIT {
         added.removeAll(TestFiles.TMP_BEFORE);
         added.remove(TestFiles.ROOT.getFileName().toString());
         added.removeIf(n -> !(n.startsWith("jcluster") || n.startsWith("cli") || n.startsWith("claims")
-                || n.startsWith("hsperfdata_") || n.endsWith(".log")));
+                || n.startsWith("hsperfdata_") || n.startsWith("org.chromium.") || n.endsWith(".log")));
         assertEquals(Set.of(), added, "left in " + TestFiles.TMP);
         assertEquals(Set.of("cache"), TestFiles.list(TestFiles.ROOT), "left by a test in " + TestFiles.ROOT);
     }
