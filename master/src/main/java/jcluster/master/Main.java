@@ -42,6 +42,7 @@ public final class Main implements Callable<Integer> {
     private ConfigFile.Merged merged;
 
     public static void main(String[] args) {
+        jcluster.common.Jffi.withoutUnsafe();
         System.setProperty("jcluster.help.jvmopts", WorkerJvm.helpText());
         Main main = new Main();
         try {

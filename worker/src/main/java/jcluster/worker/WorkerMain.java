@@ -16,6 +16,7 @@ public final class WorkerMain {
     public static final String TRAIN = "--train";
 
     public static void main(String[] args) {
+        jcluster.common.Jffi.withoutUnsafe();
         if (args.length == 1 && args[0].equals(TRAIN)) {
             Logging.init("worker-training");
             System.exit(TrainingRun.run());

@@ -24,8 +24,12 @@ import java.util.regex.Pattern;
 /**
  * A class-data archive (AppCDS) of what a worker loads on its way to READY, so a worker starts in about half the
  * CPU time and 40% sooner: that is what respawns, recycles and every step of a rolling reload pay.
- * <p>The archive is made once per jar by a training run ({@code WorkerMain --train} with
- * {@code -XX:ArchiveClassesAtExit}) in the background, and kept in the user's cache directory
+ * <p>The archive is made once per jar by a training run ({@code WorkerMain --train}) in the background: on JDK 25
+ * and later an AOT cache ({@code -XX:AOTCacheOutput}, JEP 483 and 515: classes loaded and linked, and the training
+ * run's method profiles), before that a dynamic CDS archive ({@code -XX:ArchiveClassesAtExit}). A dynamic archive
+ * sits on the JDK's own base archive, dumped without the workers' {@code --enable-native-access}, and JDK 25 then
+ * prints three lines of error at each worker's start; an AOT cache is dumped with the workers' own options.
+ * <p>It is kept in the user's cache directory
  * ({@code $XDG_CACHE_HOME/jcluster}, else {@code ~/.cache/jcluster}, mode 0700), named after the jar's path, the
  * JVM (an archive works only with the JVM that made it), and the jar's size and modification time: a new deploy
  * gets a new archive, and until it exists workers simply start without one.
@@ -43,8 +47,12 @@ final class ClassDataArchive {
     /** {@code worker-JARHASH-JVMHASH-SIZE-MTIME.jsa}: what {@link #key} names. */
     private static final Pattern ARCHIVE = Pattern.compile("worker-[0-9a-f]{8}-[0-9a-f]{8}-\\d+-\\d+\\.jsa");
 
+    /** JDK 25 makes an AOT cache in one training run (JEP 514); 24 needs two steps, and before it there is none. */
+    static final int AOT_CACHE_FEATURE = 25;
     private final String javaBinary;
     private final List<String> jvmOptions;
+    /** The workers' JVM is this one (the same binary): whether it makes and takes an AOT cache. */
+    private final boolean aot = Runtime.version().feature() >= AOT_CACHE_FEATURE;
     private final Path jar;
     private final Path cacheDir;
     // written by the training thread, read on the master's loop
@@ -63,13 +71,19 @@ final class ClassDataArchive {
     /** An archive manager, or null when workers cannot use one (not run from a single jar; the user chose). */
     static ClassDataArchive forWorkers(String javaBinary, List<String> jvmOptions, String classPath) {
         if (classPath.contains(File.pathSeparator) || !classPath.endsWith(".jar")
-                || jvmOptions.stream().anyMatch(o -> o.contains("SharedArchiveFile") || o.startsWith("-Xshare"))) {
+                || jvmOptions.stream().anyMatch(o -> o.contains("SharedArchiveFile") || o.startsWith("-Xshare")
+                        || o.startsWith("-XX:AOT"))) {
             return null;
         }
         String xdg = System.getenv("XDG_CACHE_HOME");
         Path cache = xdg != null && !xdg.isBlank() ? Path.of(xdg, "jcluster")
                 : Path.of(System.getProperty("user.home"), ".cache", "jcluster");
         return new ClassDataArchive(javaBinary, jvmOptions, Path.of(classPath).toAbsolutePath(), cache);
+    }
+
+    /** The worker's option that uses {@code archive}. */
+    String option(Path archive) {
+        return (aot ? "-XX:AOTCache=" : "-XX:SharedArchiveFile=") + archive;
     }
 
     /** The archive for the jar as it is now on disk, or null (none yet: one is made in the background). */
@@ -178,7 +192,7 @@ final class ClassDataArchive {
             List<String> cmd = new ArrayList<>();
             cmd.add(javaBinary);
             cmd.addAll(jvmOptions);
-            cmd.add("-XX:ArchiveClassesAtExit=" + tmp);
+            cmd.add((aot ? "-XX:AOTCacheOutput=" : "-XX:ArchiveClassesAtExit=") + tmp);
             cmd.add("-cp");
             cmd.add(jar.toString());
             cmd.add(WorkerMain.class.getName());

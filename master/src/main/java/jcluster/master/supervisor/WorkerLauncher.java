@@ -94,7 +94,7 @@ public final class WorkerLauncher implements Launcher {
         }
         Path cds = archive == null ? null : archive.current();
         if (cds != null) {
-            cmd.add("-XX:SharedArchiveFile=" + cds);
+            cmd.add(archive.option(cds));
         }
         cmd.addAll(WorkerJvm.logProperties());
         cmd.add("-cp");

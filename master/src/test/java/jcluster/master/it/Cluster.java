@@ -149,11 +149,23 @@ final class Cluster implements AutoCloseable {
                 true, log, Map.of("JOURNAL_STREAM", stream), flags));
     }
 
+    /** Starts a master on another JVM ({@code java}: its binary) with these variables set, and waits until it is ready. */
+    static Cluster startOn(Path java, Map<String, String> env, String... flags) throws IOException {
+        return awaitReady(launch(java.toString(), List.of(), List.of(), JAR, freePort(),
+                TestFiles.dir("jcluster-it").resolve("run"), true, TestFiles.file("jcluster-it", ".log"), env, flags));
+    }
+
     private static Cluster launch(List<String> prefix, List<String> jvmOptions, Path jar, int port, Path runtime,
                                   boolean owns, Path log, Map<String, String> env, String... flags)
             throws IOException {
+        return launch(javaBinary(), prefix, jvmOptions, jar, port, runtime, owns, log, env, flags);
+    }
+
+    private static Cluster launch(String java, List<String> prefix, List<String> jvmOptions, Path jar, int port,
+                                  Path runtime, boolean owns, Path log, Map<String, String> env, String... flags)
+            throws IOException {
         List<String> cmd = new ArrayList<>(prefix);
-        cmd.add(javaBinary());
+        cmd.add(java);
         if (!prefix.isEmpty()) {
             cmd.add("-XX:-UsePerfData");
         }
