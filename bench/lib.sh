@@ -105,3 +105,50 @@ HZ=$(getconf CLK_TCK)
 # started as root runs its workers as nobody).
 AS_ROOT=
 [ "$(id -u)" = 0 ] && AS_ROOT=--allow-root
+
+# Starts the four servers of a comparison, each on a free port, serving the same hello: this cluster (master and
+# WORKERS workers, --sched=SCHED, AS_ROOT and CLUSTER_FLAGS), one Netty JVM with the same pipeline and app (under
+# the same policy, with JVM_OPTS), Node's cluster and nginx, WORKERS processes each; waits until each answers.
+# Sets MASTER, NETTY, NODE and the *_PORT variables, adds the pids to the caller's pids array; logs go to $tmp.
+start_four_servers() {
+    CLUSTER_PORT=$(free_port)
+    # shellcheck disable=SC2086
+    java -jar "$JAR" --workers="$WORKERS" --port="$CLUSTER_PORT" --runtime-dir="$tmp/run" --sched="$SCHED" $AS_ROOT \
+        $CLUSTER_FLAGS >"$tmp/cluster.log" 2>&1 &
+    MASTER=$!
+    pids+=($MASTER)
+    NETTY_PORT=$(free_port)
+    # shellcheck disable=SC2086
+    MALLOC_ARENA_MAX=2 chrt --"$SCHED" 0 java $JVM_OPTS -cp "$JAR" jcluster.worker.BenchServer "$NETTY_PORT" \
+        "$WORKERS" >"$tmp/netty.log" 2>&1 &
+    NETTY=$!
+    pids+=($NETTY)
+    NODE_PORT=$(free_port)
+    node bench/node-cluster.js "$NODE_PORT" "$WORKERS" >"$tmp/node.log" 2>&1 &
+    NODE=$!
+    pids+=($NODE)
+    NGINX_PORT=$(free_port)
+    mkdir -p "$tmp/nginx"
+    {
+        nginx_conf_head "$tmp/nginx" "$WORKERS"
+        cat <<CONF
+    server {
+        listen 127.0.0.1:$NGINX_PORT;
+        location / { default_type "text/plain; charset=utf-8"; return 200 "Hello, world!\n"; }
+    }
+}
+CONF
+    } >"$tmp/nginx/nginx.conf"
+    nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" >"$tmp/nginx.log" 2>&1 &
+    pids+=($!)
+    for p in "$CLUSTER_PORT" "$NETTY_PORT" "$NODE_PORT" "$NGINX_PORT"; do wait_http "$p" /; done
+}
+
+# Installs the Debian package PKG when the command CMD is missing.
+need_from() { # cmd pkg
+    command -v "$1" >/dev/null && return 0
+    echo "installing $2 from apt (for $1)..." >&2
+    local sudo=
+    [ "$(id -u)" = 0 ] || sudo=sudo
+    $sudo apt-get update -qq && $sudo apt-get install -y -qq "$2" >/dev/null
+}

@@ -8,6 +8,7 @@
 #   WORKERS=4 RELOADS=5 bench/reload.sh
 #   WORKER_JVM_OPTS='-XX:+UseSerialGC -Xmx256m -XX:TieredStopAtLevel=1' bench/reload.sh   # other worker JVM flags
 #   CLUSTER_FLAGS='--slow-start=3s' bench/reload.sh                                        # other master flags
+#   PATH=/usr/lib/jvm/temurin-25-jdk-amd64/bin:$PATH bench/reload.sh                       # on another JDK
 #
 # Installs wrk (and bc) from apt if missing. Writes bench/results/reload-back-to-back.txt or reload-every-Ns.txt.
 set -euo pipefail
@@ -34,6 +35,8 @@ java -jar "$JAR" --workers="$WORKERS" --port="$PORT" --runtime-dir="$tmp/run" $A
 MASTER=$!
 trap 'kill -TERM $MASTER 2>/dev/null; wait $MASTER 2>/dev/null; rm -rf "$tmp"' EXIT
 for _ in $(seq 1 300); do grep -q "ready: " "$tmp/cluster.log" && break; sleep 0.1; done
+# every new worker of the run starts from the class-data archive (AOT cache on JDK 25+), made in the background
+for _ in $(seq 1 600); do grep -q "archive for workers ready" "$tmp/cluster.log" && break; sleep 0.1; done
 
 completed() { grep -c "reload complete" "$tmp/cluster.log" || true; }
 
@@ -81,6 +84,7 @@ mkdir -p bench/results
 {
     pacing=$([ "$INTERVAL" = 0 ] && echo "back to back" || echo "one every ${INTERVAL}s")
     echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) cores; $WORKERS workers; wrk -t1 -c$CONNS -d${DURATION}s; reloads $pacing"
+    echo "# $(java -version 2>&1 | head -1)"
     printf '%-16s %10s %14s %8s\n' run "req/s" "socket errors" non-2xx
     printf '%-16s %10s %14s %8s\n' steady "$steady_rps" "$steady_err" "$steady_non"
     printf '%-16s %10s %14s %8s\n' "$done_reloads reloads" "$rps" "$err" "$non"

@@ -52,37 +52,7 @@ rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0;
 # the cluster's worker pids, from its status command
 worker_pids() { java -jar "$JAR" status --json --runtime-dir="$tmp/run" | grep -o '"pid":[0-9]*' | tail -n +2 | cut -d: -f2; }
 
-CLUSTER_PORT=$(free_port)
-# shellcheck disable=SC2086
-java -jar "$JAR" --workers="$WORKERS" --port="$CLUSTER_PORT" --runtime-dir="$tmp/run" --sched="$SCHED" $AS_ROOT $CLUSTER_FLAGS \
-    >"$tmp/cluster.log" 2>&1 &
-MASTER=$!
-pids+=($MASTER)
-NETTY_PORT=$(free_port)
-# shellcheck disable=SC2086
-MALLOC_ARENA_MAX=2 chrt --"$SCHED" 0 java $JVM_OPTS -cp "$JAR" jcluster.worker.BenchServer "$NETTY_PORT" "$WORKERS" \
-    >"$tmp/netty.log" 2>&1 &
-NETTY=$!
-pids+=($NETTY)
-NODE_PORT=$(free_port)
-node bench/node-cluster.js "$NODE_PORT" "$WORKERS" >"$tmp/node.log" 2>&1 &
-NODE=$!
-pids+=($NODE)
-NGINX_PORT=$(free_port)
-mkdir -p "$tmp/nginx"
-{
-    nginx_conf_head "$tmp/nginx" "$WORKERS"
-    cat <<CONF
-    server {
-        listen 127.0.0.1:$NGINX_PORT;
-        location / { default_type "text/plain; charset=utf-8"; return 200 "Hello, world!\n"; }
-    }
-}
-CONF
-} >"$tmp/nginx/nginx.conf"
-nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" >"$tmp/nginx.log" 2>&1 &
-pids+=($!)
-for p in "$CLUSTER_PORT" "$NETTY_PORT" "$NODE_PORT" "$NGINX_PORT"; do wait_http "$p" /; done
+start_four_servers
 
 # footprint at idle, before any load
 sleep 2
