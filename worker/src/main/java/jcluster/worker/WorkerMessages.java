@@ -8,8 +8,12 @@ import org.slf4j.LoggerFactory;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Predicate;
 
@@ -24,7 +28,7 @@ final class WorkerMessages implements Messages {
     private final Map<String, List<Listener>> listeners = new ConcurrentHashMap<>();
     private final Map<String, List<Listener>> blocking = new ConcurrentHashMap<>();
     /** The blocking listeners' one thread, started with the first of them: order kept, the loop never held. */
-    private volatile java.util.concurrent.ThreadPoolExecutor blockingThread;
+    private volatile ThreadPoolExecutor blockingThread;
     private final LongAdder droppedArrivals = new LongAdder();
     private volatile long lastDropLogNanos;
     private final LongAdder dropped = new LongAdder();
@@ -69,8 +73,8 @@ final class WorkerMessages implements Messages {
     @Override
     public synchronized void subscribeBlocking(String topic, Listener listener) {
         if (blockingThread == null) {
-            java.util.concurrent.ThreadPoolExecutor t = new java.util.concurrent.ThreadPoolExecutor(1, 1, 0,
-                    java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.ArrayBlockingQueue<>(BLOCKING_QUEUE),
+            ThreadPoolExecutor t = new ThreadPoolExecutor(1, 1, 0,
+                    TimeUnit.SECONDS, new ArrayBlockingQueue<>(BLOCKING_QUEUE),
                     r -> {
                         Thread th = new Thread(r, "messages");
                         th.setDaemon(true);
@@ -87,7 +91,7 @@ final class WorkerMessages implements Messages {
             // the topic's checks, as a message on it would meet them
             new Message(Message.OTHERS, topic, new byte[0]);
         }
-        to.computeIfAbsent(topic, t -> new CopyOnWriteArrayList<>()).add(java.util.Objects.requireNonNull(listener));
+        to.computeIfAbsent(topic, t -> new CopyOnWriteArrayList<>()).add(Objects.requireNonNull(listener));
     }
 
     /** The blocking listeners' queue is full: this arrival is not theirs; a line a second says how many. */
@@ -117,7 +121,7 @@ final class WorkerMessages implements Messages {
         }
         deliver(listeners.get(m.topic()), m);
         deliver(listeners.get(ALL_TOPICS), m);
-        java.util.concurrent.ThreadPoolExecutor t = blockingThread;
+        ThreadPoolExecutor t = blockingThread;
         if (t != null && (blocking.containsKey(m.topic()) || blocking.containsKey(ALL_TOPICS))) {
             t.execute(() -> {
                 deliver(blocking.get(m.topic()), m);

@@ -37,7 +37,7 @@ public final class Dispatcher<W extends Dispatcher.Candidate> {
     public enum Policy {
         ROUND_ROBIN, LEAST_CONNECTIONS, STICKY;
 
-        /** The flag's spelling: {@code round-robin}, {@code least-connections}. */
+        /** The flag's spelling: {@code round-robin}, {@code least-connections}, {@code sticky}. */
         String flag() {
             return name().toLowerCase(Locale.ROOT).replace('_', '-');
         }

@@ -21,8 +21,11 @@ class ControlIT {
     }
 
     @Test
-    void statusListsEveryWorker() throws Exception {
+    void statusListsEveryWorkerOnAPrivateSocket() throws Exception {
         try (Cluster c = Cluster.start("--workers=2")) {
+            Path sock = c.runtimeDir.resolve("control.sock");
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(sock)));
+            assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(c.runtimeDir)));
             Http.get(c.port, "/");
             CliIT.Result r = cli("status", "--runtime-dir=" + c.runtimeDir);
             assertEquals(0, r.code(), r.err());
@@ -59,15 +62,6 @@ class ControlIT {
         }
     }
 
-    @Test
-    void theControlSocketIsPrivate() throws Exception {
-        try (Cluster c = Cluster.start("--workers=1")) {
-            Path sock = c.runtimeDir.resolve("control.sock");
-            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(sock)));
-            assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(c.runtimeDir)));
-        }
-    }
-
     /** A master found by its pid file, as the CLI's --pid-file does; the file is removed with the test. */
     private interface ByPidFile {
         void run(Cluster c, String by) throws Exception;
@@ -85,19 +79,6 @@ class ControlIT {
     }
 
     @Test
-    void reloadReplacesTheWorkers() throws Exception {
-        withPidFile("--workers=1", (c, by) -> {
-            List<Long> before = c.workerPids();
-            CliIT.Result reload = cli("reload", by);
-            assertEquals(0, reload.code(), reload.err());
-            assertEquals("reloading to generation 2", reload.out().strip());
-            c.awaitReloadComplete(2, Duration.ofSeconds(30));
-            Cluster.await(() -> c.workerPids().size() == 1 && !c.workerPids().equals(before),
-                    Duration.ofSeconds(10), () -> "not reloaded");
-        });
-    }
-
-    @Test
     void scaleSetsTheWorkerCountAndRefusesZero() throws Exception {
         withPidFile("--workers=1", (c, by) -> {
             assertEquals(0, cli("scale", "3", by).code());
@@ -109,7 +90,7 @@ class ControlIT {
     }
 
     @Test
-    void dumpWritesAWorkersThreadDumpToTheLog() throws Exception {
+    void dumpWritesAWorkersThreadDumpToTheLogAndReloadReplacesIt() throws Exception {
         withPidFile("--workers=1", (c, by) -> {
             String status = cli("status", by).out();
             String id = status.lines().filter(l -> l.contains(" ready ")).findFirst().orElseThrow().split("\\s+")[0];
@@ -119,6 +100,14 @@ class ControlIT {
             CliIT.Result none = cli("dump", "999", by);
             assertEquals(1, none.code());
             assertTrue(none.err().contains("no live worker 999"), none.err());
+            // and a reload through the pid file replaces the worker
+            List<Long> before = c.workerPids();
+            CliIT.Result reload = cli("reload", by);
+            assertEquals(0, reload.code(), reload.err());
+            assertEquals("reloading to generation 2", reload.out().strip());
+            c.awaitReloadComplete(2, Duration.ofSeconds(30));
+            Cluster.await(() -> c.workerPids().size() == 1 && !c.workerPids().equals(before),
+                    Duration.ofSeconds(10), () -> "not reloaded");
         });
     }
 

@@ -90,7 +90,7 @@ class WebSocketIT {
     @Test
     void echoFragmentsBinaryLimitsAndHandshakes() throws Exception {
         int admin = Cluster.freePort();
-        try (Cluster c = Cluster.start("--workers=1", "--max-ws-frame=1k", "--ws-idle-timeout=1s",
+        try (Cluster c = Cluster.start("--workers=1", "--max-ws-frame=1k", "--ws-idle-timeout=600ms",
                 "--admin-port=" + admin)) {
             Client a = Client.open(c.port, "/ws");
             a.socket.sendText("hello", true).join();
@@ -142,7 +142,7 @@ class WebSocketIT {
                 assertEquals(0x88, close[0] & 0xff, Arrays.toString(close));
                 assertEquals(1002, ((close[2] & 0xff) << 8) | (close[3] & 0xff));
             }
-            // a client that answers no ping: pinged after half of --ws-idle-timeout, closed 1001 at its end
+            // a client that answers no ping: pinged after half of --ws-idle-timeout (300 ms), closed 1001 at its end
             try (Http h = new Http(c.port)) {
                 h.send("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                         + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + key + "\r\n\r\n");
@@ -155,11 +155,11 @@ class WebSocketIT {
                 byte[] close = in.readNBytes(4);
                 assertEquals(0x88, close[0] & 0xff, Arrays.toString(close));
                 assertEquals(1001, ((close[2] & 0xff) << 8) | (close[3] & 0xff));
-                assertTrue(System.nanoTime() - opened >= TimeUnit.MILLISECONDS.toNanos(900), "not before 1 s");
+                assertTrue(System.nanoTime() - opened >= TimeUnit.MILLISECONDS.toNanos(550), "not before 600 ms");
             }
             // the JDK's client answers pings: two idle timeouts later it is still open
             Client quiet = Client.open(c.port, "/ws");
-            Thread.sleep(2200);
+            Thread.sleep(1400);
             assertFalse(quiet.closed.isDone(), "closed: " + quiet.closed.getNow(""));
             quiet.socket.sendText("still here", true).join();
             assertEquals("still here", quiet.next());

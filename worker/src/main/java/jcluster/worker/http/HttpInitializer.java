@@ -67,9 +67,10 @@ public final class HttpInitializer {
     }
 
     /**
-     * Drain one connection: a WebSocket is sent close 1001 after --ws-drain-grace; an HTTP one is closed if idle, else once its current response is written; or, with
-     * {@code handBack}, hand it back once idle instead, if nothing of the client's is read but unparsed (and if the
-     * app changed no pipeline: what it added may hold state of the connection). Call on its loop.
+     * Drain one connection: a WebSocket is sent close 1001 after --ws-drain-grace; an HTTP one is closed if idle,
+     * else once its current response is written; or, with {@code handBack}, hand it back once idle instead, if
+     * nothing of the client's is read but unparsed (and if the app changed no pipeline: what it added may hold state
+     * of the connection). Call on its loop.
      */
     public void drain(Channel ch, HandBack handBack) {
         WebSockets.Session ws = WebSockets.of(ch);
