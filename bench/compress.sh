@@ -24,15 +24,7 @@ JAR=master/target/master.jar
 need wrk nginx curl
 [ -f "$JAR" ] || mvn -B -q package -DskipTests
 
-tmp=$(mktemp -d)
-chmod 755 "$tmp"
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+scratch
 
 # a page of real text: this repository's README, its first 10 KiB
 www="$tmp/www"
@@ -46,21 +38,14 @@ java -jar "$JAR" --workers="$WORKERS" --port="$CLUSTER_PORT" --runtime-dir="$tmp
 MASTER=$!
 pids+=($MASTER)
 NGINX_PORT=$(free_port)
-mkdir -p "$tmp/nginx"
-{
-    nginx_conf_head "$tmp/nginx" "$WORKERS"
-    cat <<CONF
+start_nginx <<CONF
     types { text/html html; }
     gzip on;
     gzip_comp_level $LEVEL;
     gzip_min_length 256;
     gzip_vary on;
     server { listen 127.0.0.1:$NGINX_PORT; root $www; }
-}
 CONF
-} >"$tmp/nginx/nginx.conf"
-nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" >"$tmp/nginx.log" 2>&1 &
-pids+=($!)
 wait_http "$CLUSTER_PORT" /page.html
 wait_http "$NGINX_PORT" /page.html
 

@@ -34,15 +34,7 @@ command -v node >/dev/null || { echo "node is not on the PATH: install Node.js 1
 # the Netty JVM gets the flags the master gives its workers by default
 JVM_OPTS=${JVM_OPTS:-$(java -cp "$JAR" jcluster.master.supervisor.WorkerJvm)}
 
-tmp=$(mktemp -d)
-chmod 755 "$tmp"
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+scratch
 
 start_four_servers
 declare -A PORT=([cluster]=$CLUSTER_PORT [netty]=$NETTY_PORT [node]=$NODE_PORT [nginx]=$NGINX_PORT)

@@ -33,8 +33,32 @@ wait_http() { # port path
     exit 1
 }
 
+# A scratch directory $tmp and the array pids: at exit every process in it gets SIGTERM and is waited for, and $tmp
+# goes. It is 755: nginx's workers run as an unprivileged user when started as root, and read files from it.
+scratch() {
+    tmp=$(mktemp -d)
+    chmod 755 "$tmp"
+    pids=()
+    trap stop_all EXIT
+}
+
+stop_all() {
+    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    rm -rf "$tmp"
+}
+
+# Starts nginx under $tmp/nginx with WORKERS worker processes: nginx_conf_head, then the http settings and server
+# blocks on stdin; its pid joins pids.
+start_nginx() {
+    mkdir -p "$tmp/nginx"
+    { nginx_conf_head "$tmp/nginx" "$WORKERS"; cat; echo "}"; } >"$tmp/nginx/nginx.conf"
+    nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" >"$tmp/nginx.log" 2>&1 &
+    pids+=($!)
+}
+
 # The start of an nginx.conf for a bench run: WORKERS processes, everything it writes under DIR, no access log;
-# the caller adds its http settings and server block and closes the http block.
+# start_nginx adds the caller's http settings and server blocks and closes the http block.
 nginx_conf_head() { # dir workers
     cat <<CONF
 daemon off;
@@ -128,19 +152,12 @@ start_four_servers() {
     NODE=$!
     pids+=($NODE)
     NGINX_PORT=$(free_port)
-    mkdir -p "$tmp/nginx"
-    {
-        nginx_conf_head "$tmp/nginx" "$WORKERS"
-        cat <<CONF
+    start_nginx <<CONF
     server {
         listen 127.0.0.1:$NGINX_PORT;
         location / { default_type "text/plain; charset=utf-8"; return 200 "Hello, world!\n"; }
     }
-}
 CONF
-    } >"$tmp/nginx/nginx.conf"
-    nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" >"$tmp/nginx.log" 2>&1 &
-    pids+=($!)
     for p in "$CLUSTER_PORT" "$NETTY_PORT" "$NODE_PORT" "$NGINX_PORT"; do wait_http "$p" /; done
 }
 

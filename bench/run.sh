@@ -38,15 +38,7 @@ command -v node >/dev/null || { echo "node is not on the PATH: install Node.js 1
 JVM_OPTS=${JVM_OPTS:-$(java -cp "$JAR" jcluster.master.supervisor.WorkerJvm)}
 
 
-tmp=$(mktemp -d)
-chmod 755 "$tmp"
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+scratch
 
 rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 # the cluster's worker pids, from its status command

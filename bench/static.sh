@@ -23,16 +23,7 @@ JAR=master/target/master.jar
 need wrk nginx
 [ -f "$JAR" ] || mvn -B -q package -DskipTests
 
-tmp=$(mktemp -d)
-# nginx's workers run as an unprivileged user when started as root: they must be able to read the files
-chmod 755 "$tmp"
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+scratch
 
 www="$tmp/www"
 mkdir -p "$www"
@@ -45,19 +36,12 @@ java -jar "$JAR" --workers="$WORKERS" --port="$CLUSTER_PORT" --runtime-dir="$tmp
     >"$tmp/cluster.log" 2>&1 &
 pids+=($!)
 NGINX_PORT=$(free_port)
-mkdir -p "$tmp/nginx"
-{
-    nginx_conf_head "$tmp/nginx" "$WORKERS"
-    cat <<CONF
+start_nginx <<CONF
     sendfile on;
     tcp_nopush on;
     types { application/octet-stream bin; }
     server { listen 127.0.0.1:$NGINX_PORT; root $www; }
-}
 CONF
-} >"$tmp/nginx/nginx.conf"
-nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" >"$tmp/nginx.log" 2>&1 &
-pids+=($!)
 wait_http "$CLUSTER_PORT" /1k.bin
 wait_http "$NGINX_PORT" /1k.bin
 
