@@ -27,8 +27,7 @@ public record Frame(MessageType type, byte[] payload) {
 
     public Frame {
         if (!type.fits(payload.length)) {
-            throw new IllegalArgumentException(type + " carries " + (type.payloadLength == VARIABLE ? Message.MIN_PAYLOAD
-                    + " to " + MAX_PAYLOAD : type.payloadLength) + " bytes, not " + payload.length);
+            throw new IllegalArgumentException(type + " carries " + type.lengths() + " bytes, not " + payload.length);
         }
     }
 

@@ -47,8 +47,7 @@ public final class FrameCodec extends ByteToMessageCodec<Frame> {
         int length = in.getUnsignedShort(start + 1);
         if (!type.fits(length)) {
             throw new CorruptedFrameException(type + " with a payload of " + length + " bytes, expected "
-                    + (type.payloadLength == MessageType.VARIABLE_LENGTH ? "at least " + Message.MIN_PAYLOAD
-                    : type.payloadLength));
+                    + type.lengths());
         }
         if (in.readableBytes() < Frame.HEADER_LENGTH + length) {
             return null;

@@ -53,7 +53,7 @@ public enum MessageType {
     }
 
     public final int code;
-    /** The exact payload length, or {@link #VARIABLE}. */
+    /** The exact payload length, or {@link Frame#VARIABLE}. */
     public final int payloadLength;
 
     MessageType(int code, int payloadLength) {
@@ -61,13 +61,16 @@ public enum MessageType {
         this.payloadLength = payloadLength;
     }
 
-    /** The payload length of a type whose frames carry their own, up to {@link Frame#MAX_PAYLOAD}. */
-    public static final int VARIABLE_LENGTH = -1;
-
     /** Does a payload of {@code length} bytes fit this type? */
     public boolean fits(int length) {
-        return payloadLength == VARIABLE_LENGTH ? length >= Message.MIN_PAYLOAD && length <= Frame.MAX_PAYLOAD
+        return payloadLength == Frame.VARIABLE ? length >= Message.MIN_PAYLOAD && length <= Frame.MAX_PAYLOAD
                 : length == payloadLength;
+    }
+
+    /** The payload lengths that fit, as errors name them: {@code 4}, or {@code 4 to 65535}. */
+    String lengths() {
+        return payloadLength == Frame.VARIABLE ? Message.MIN_PAYLOAD + " to " + Frame.MAX_PAYLOAD
+                : Integer.toString(payloadLength);
     }
 
     /** The type for a wire code, or null when the code is unknown. */
