@@ -42,8 +42,11 @@ public final class Acceptor implements Listener {
     static final long ERROR_BACKOFF_MILLIS = 100;
 
     interface Sink {
-        /** A new connection from the client with this {@link ClientKey}; the sink owns the fd from here. */
-        void accepted(FileDescriptor fd, long clientKey);
+        /**
+         * A new connection; the sink owns the fd from here. {@code address} is the client's as accept wrote it
+         * (see {@link ClientKey#ofAccepted}), valid during the call only.
+         */
+        void accepted(FileDescriptor fd, byte[] address);
 
         void burstDone();
     }
@@ -224,7 +227,7 @@ public final class Acceptor implements Listener {
                         break;
                     }
                     taken++;
-                    sink.accepted(new FileDescriptor(fd), ClientKey.ofAccepted(address));
+                    sink.accepted(new FileDescriptor(fd), address);
                 }
             } catch (IOException e) {
                 // EMFILE, ENFILE, ENOBUFS: the connection stays in the backlog; do not spin on it

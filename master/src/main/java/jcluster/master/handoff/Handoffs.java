@@ -134,9 +134,10 @@ public final class Handoffs implements Acceptor.Sink {
     }
 
     @Override
-    public void accepted(FileDescriptor fd, long clientKey) {
+    public void accepted(FileDescriptor fd, byte[] address) {
         accepted++;
-        take(fd, clientKey);
+        // the hash only where the policy reads it: this runs for every connection
+        take(fd, dispatcher.keyed() ? ClientKey.ofAccepted(address) : 0);
     }
 
     /** A connection coming back (taken back, handed back, left by a lost worker): its key asked of the kernel. */
