@@ -20,9 +20,7 @@ final class History {
 
     private final Supplier<Status> status;
     private final ArrayDeque<Sample> samples = new ArrayDeque<>();
-    private final Map<Integer, Long> lastRequests = new HashMap<>();
-    private long lastTotal = -1;
-    private long lastNanos;
+    private final RequestRates rates = new RequestRates();
 
     History(Supplier<Status> status) {
         this.status = status;
@@ -30,27 +28,20 @@ final class History {
 
     void sample() {
         Status s = status.get();
-        long now = System.nanoTime();
-        double seconds = lastNanos == 0 ? 0 : (now - lastNanos) / 1e9;
+        rates.sample(System.nanoTime());
         Map<Integer, double[]> workers = new HashMap<>();
-        Map<Integer, Long> requests = new HashMap<>();
         int connections = 0;
         for (Status.Worker w : s.workers()) {
-            Long before = lastRequests.get(w.id());
-            double rps = before == null || seconds == 0 ? 0 : Math.max(0, (w.requests() - before) / seconds);
+            // no rate yet is drawn as 0
+            double rps = Math.max(0, rates.worker(w.id(), w.requests()));
             workers.put(w.id(), new double[] {rps, w.connections(), w.rssBytes(), w.cpuPercent(), w.loopLagMicros()});
-            requests.put(w.id(), w.requests());
             connections += w.connections();
         }
-        double total = lastTotal < 0 || seconds == 0 ? 0 : Math.max(0, (s.requests() - lastTotal) / seconds);
+        double total = Math.max(0, rates.total(s.requests()));
         if (samples.size() == SAMPLES) {
             samples.removeFirst();
         }
         samples.addLast(new Sample(System.currentTimeMillis(), total, connections, workers));
-        lastRequests.clear();
-        lastRequests.putAll(requests);
-        lastTotal = s.requests();
-        lastNanos = now;
     }
 
     /** {"intervalMs":1000,"samples":[{"t":…,"rps":…,"connections":…,"workers":{"1":[rps,conns,rss,cpu,lag]}}]}. */

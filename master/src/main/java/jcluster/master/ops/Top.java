@@ -15,9 +15,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
-import java.util.HashMap;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -53,9 +51,7 @@ public final class Top implements Callable<Integer> {
     long intervalMillis = 1000;
 
     private final ObjectMapper json = new ObjectMapper();
-    private final Map<Integer, Long> lastRequests = new HashMap<>();
-    private long lastTotal = -1;
-    private long lastNanos;
+    private final RequestRates rates = new RequestRates();
 
     @Override
     public Integer call() throws Exception {
@@ -98,8 +94,7 @@ public final class Top implements Callable<Integer> {
 
     /** One refresh: the master's line, its totals, a row per worker. */
     String render(JsonNode s, boolean terminal) {
-        long now = System.nanoTime();
-        double seconds = lastNanos == 0 ? 0 : (now - lastNanos) / 1e9;
+        rates.sample(System.nanoTime());
         StringBuilder sb = new StringBuilder();
         long total = s.path("requests").asLong();
         int conns = 0;
@@ -120,19 +115,16 @@ public final class Top implements Callable<Integer> {
                 LocalTime.now().format(CLOCK))).append(terminal ? PLAIN : "").append('\n');
         sb.append(String.format(Locale.ROOT, "total  %s req/s, %d connections, %d in flight, %s RSS, %.1f%% CPU; "
                         + "accepted %d, handed off %d, restarts %d, recycled %d%n",
-                rate(total, lastTotal, seconds), conns, inFlight, mebibytes(rss), cpu, s.path("accepted").asLong(),
+                rate(rates.total(total)), conns, inFlight, mebibytes(rss), cpu, s.path("accepted").asLong(),
                 s.path("handedOff").asLong(), s.path("restarts").asLong(), s.path("recycled").asLong()));
         sb.append(terminal ? BOLD : "").append(String.format("%5s %8s %4s %-9s %8s %6s %8s %8s %8s %6s %8s %8s",
                 "ID", "PID", "GEN", "STATE", "REQ/S", "CONNS", "INFLIGHT", "LAG(us)", "RSS", "CPU%", "RESTARTS",
                 "UPTIME")).append(terminal ? PLAIN : "").append('\n');
-        Map<Integer, Long> seen = new HashMap<>();
         for (JsonNode w : s.path("workers")) {
             int id = w.path("id").asInt();
-            long requests = w.path("requests").asLong();
-            seen.put(id, requests);
             sb.append(String.format(Locale.ROOT, "%5d %8d %4d %-9s %8s %6d %8d %8d %8s %6.1f %8d %8s%n", id,
                     w.path("pid").asLong(), w.path("generation").asInt(), w.path("state").asText(),
-                    rate(requests, lastRequests.getOrDefault(id, -1L), seconds), w.path("connections").asInt(),
+                    rate(rates.worker(id, w.path("requests").asLong())), w.path("connections").asInt(),
                     w.path("inFlight").asInt(), w.path("loopLagMicros").asLong(), mebibytes(w.path("rssBytes").asLong()),
                     w.path("cpuPercent").asDouble(), w.path("restarts").asInt(),
                     Status.duration(w.path("uptimeMs").asLong())));
@@ -142,18 +134,12 @@ public final class Top implements Callable<Integer> {
         } else {
             sb.append('\n');
         }
-        lastRequests.clear();
-        lastRequests.putAll(seen);
-        lastTotal = total;
-        lastNanos = now;
         return sb.toString();
     }
 
-    private static String rate(long now, long before, double seconds) {
-        if (before < 0 || seconds <= 0 || now < before) {
-            return "-";
-        }
-        return String.format(Locale.ROOT, "%.0f", (now - before) / seconds);
+    /** A rate as top shows it: {@code -} while there is none. */
+    private static String rate(double perSecond) {
+        return perSecond < 0 ? "-" : String.format(Locale.ROOT, "%.0f", perSecond);
     }
 
     private static String mebibytes(long bytes) {
