@@ -7,6 +7,8 @@
 #   bench/warmup.sh                                   # the default java, and Temurin 25 if it is there
 #   JDKS="/usr/lib/jvm/java-17-openjdk-amd64" bench/warmup.sh
 #   ROUNDS=5 SECONDS_AFTER=8 bench/warmup.sh
+#   CLUSTER_FLAGS='--warm-up-path=/' bench/warmup.sh  # other master flags: the warm-up on the measured route,
+#   CLUSTER_FLAGS=--warm-up=0 bench/warmup.sh         # or none
 #
 # Installs wrk from apt if missing. Writes bench/results/warmup.txt.
 set -euo pipefail
@@ -39,7 +41,7 @@ for jdk in $JDKS; do
     port=$(free_port)
     rm -rf "$tmp/run" "$tmp/cache"
     # its own cache, so each JDK makes its archive now, as a first deploy would
-    PATH="$jdk/bin:$PATH" XDG_CACHE_HOME="$tmp/cache" java -jar "$JAR" --workers=1 --port="$port" \
+    PATH="$jdk/bin:$PATH" XDG_CACHE_HOME="$tmp/cache" java -jar "$JAR" --workers=1 --port="$port" ${CLUSTER_FLAGS:-} \
         --runtime-dir="$tmp/run" $AS_ROOT >"$tmp/cluster.log" 2>&1 &
     MASTER=$!
     for _ in $(seq 1 600); do grep -q "archive for workers ready" "$tmp/cluster.log" && break; sleep 0.1; done

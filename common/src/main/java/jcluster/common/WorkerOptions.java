@@ -17,7 +17,12 @@ public record WorkerOptions(int id, int generation, Path socket, long orphanTime
                             long keepAliveTimeoutMillis, long headerTimeoutMillis, long shutdownTimeoutMillis,
                             App app, int blockingThreads, int blockingQueue, Path claims,
                             long maxRequestsPerConnection, long maxConnectionAgeMillis, Http http,
-                            Identity identity) {
+                            Identity identity, WarmUp warmUp) {
+
+    /** The warm-up before READY: at most {@code millis} (0: none) of {@code GET path} (--warm-up, --warm-up-path). */
+    public record WarmUp(long millis, String path) {
+        public static final WarmUp NONE = new WarmUp(0, "/health");
+    }
 
     /**
      * What the worker adds around the app: its access log ({@code "-"}: stdout; null: none) and that log's format,
@@ -78,6 +83,8 @@ public record WorkerOptions(int id, int generation, Path socket, long orphanTime
         args.add("--gid=" + identity.gid());
         args.add("--allow-root=" + identity.allowRoot());
         args.add("--rlimit-nofile=" + identity.openFiles());
+        args.add("--warm-up-ms=" + warmUp.millis());
+        args.add("--warm-up-path=" + warmUp.path());
         return args;
     }
 
@@ -105,7 +112,8 @@ public record WorkerOptions(int id, int generation, Path socket, long orphanTime
                         Integer.parseInt(take(m, "max-ws-frame")), Long.parseLong(take(m, "ws-idle-timeout-ms")),
                         Long.parseLong(take(m, "ws-drain-grace-ms"))),
                 new Identity(Integer.parseInt(take(m, "uid")), Integer.parseInt(take(m, "gid")),
-                        Boolean.parseBoolean(take(m, "allow-root")), Long.parseLong(take(m, "rlimit-nofile"))));
+                        Boolean.parseBoolean(take(m, "allow-root")), Long.parseLong(take(m, "rlimit-nofile"))),
+                new WarmUp(Long.parseLong(take(m, "warm-up-ms")), take(m, "warm-up-path")));
         if (!m.isEmpty()) {
             throw new IllegalArgumentException("unknown worker arguments: " + m.keySet());
         }

@@ -123,13 +123,13 @@ class FrameCodecTest {
     void workerOptionsRoundTripAndRejectUnknownArguments() {
         WorkerOptions o = new WorkerOptions(3, 2, java.nio.file.Path.of("/run/x/handoff.sock"), 30_000, 1, 1 << 20, 8192,
                 8192, 5000, 10000, 30000, WorkerOptions.App.DEFAULT, 16, 64, null, 0, 0, WorkerOptions.Http.NONE,
-                WorkerOptions.Identity.INHERITED);
+                WorkerOptions.Identity.INHERITED, WorkerOptions.WarmUp.NONE);
         assertEquals(o, WorkerOptions.fromArgs(o.toArgs().toArray(new String[0])));
         WorkerOptions app = new WorkerOptions(3, 2, java.nio.file.Path.of("/run/x/handoff.sock"), 30_000, 1, 1 << 20, 8192,
                 8192, 5000, 10000, 30000, new WorkerOptions.App(java.nio.file.Path.of("/srv/app.jar"), "com.example.App",
                 java.nio.file.Path.of("/srv/www")), 4, 0, java.nio.file.Path.of("/run/x/claims-3"), 100, 60_000,
                 new WorkerOptions.Http("/var/log/a b.log", "json", "10.0.0.0/8,::1", 6, 1024, 1 << 20, 30_000, 500),
-                new WorkerOptions.Identity(65534, 65534, false, 65536));
+                new WorkerOptions.Identity(65534, 65534, false, 65536), new WorkerOptions.WarmUp(5000, "/a?b=c&d"));
         assertEquals(app, WorkerOptions.fromArgs(app.toArgs().toArray(new String[0])));
         assertThrows(IllegalArgumentException.class, () -> WorkerOptions.fromArgs(new String[] {"--id=1", "--x=2"}));
     }

@@ -255,6 +255,14 @@ public final class Main implements Callable<Integer> {
                     + "drain waits it out and then cuts the WebSockets without a close frame");
         }
         range("--compress-min-length", options.compressMinLength, 0, Integer.MAX_VALUE);
+        if (options.warmUp.compareTo(options.bootTimeout) >= 0) {
+            throw new ParameterException(spec.commandLine(), "--warm-up must be shorter than --boot-timeout, or a "
+                    + "worker that warms up for all of it is killed before it is READY");
+        }
+        if (!options.warmUpPath.matches("/[!-~]*")) {
+            throw new ParameterException(spec.commandLine(), "--warm-up-path must be a path that starts with / and "
+                    + "has no spaces or control characters, such as /health");
+        }
         if (options.appClass != null && options.appClass.isBlank()) {
             throw new ParameterException(spec.commandLine(), "--app must name a class");
         }

@@ -69,6 +69,17 @@ public final class MasterOptions {
                     + "(default: 0).")
     public Duration slowStart = Duration.ZERO;
 
+    @Option(names = "--warm-up", paramLabel = "DURATION", converter = Units.DurationConverter.class,
+            description = "Before a new worker says READY it serves itself GET --warm-up-path through its whole "
+                    + "stack, over loopback, until its JIT has compiled that path (at most this long), so that no "
+                    + "client meets a cold JVM; 0: off (default: ${DEFAULT-VALUE}).")
+    public Duration warmUp = Duration.ofSeconds(5);
+
+    @Option(names = "--warm-up-path", paramLabel = "PATH",
+            description = "What the warm-up asks the app for, with GET: a cheap route that runs the code most "
+                    + "requests run (default: ${DEFAULT-VALUE}).")
+    public String warmUpPath = "/health";
+
     @Option(names = "--runtime-dir", paramLabel = "DIR",
             description = "Private directory (mode 0700) for the handoff socket (default: "
                     + "$XDG_RUNTIME_DIR/jcluster-PORT, else /tmp/jcluster-UID-PORT).")

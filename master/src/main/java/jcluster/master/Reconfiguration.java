@@ -20,7 +20,8 @@ final class Reconfiguration {
             "--blocking-threads", "--blocking-queue", "--max-body", "--keepalive-timeout", "--header-timeout",
             "--max-requests-per-connection", "--max-connection-age", "--access-log", "--access-log-format",
             "--proxy-protocol", "--proxy-from", "--compress", "--compress-level", "--compress-min-length",
-            "--max-ws-frame", "--ws-idle-timeout", "--ws-drain-grace", "--worker-rlimit-nofile", "--worker-jvm-opts");
+            "--max-ws-frame", "--ws-idle-timeout", "--ws-drain-grace", "--worker-rlimit-nofile", "--worker-jvm-opts",
+            "--warm-up", "--warm-up-path");
     /** Not flags of the running server: how it was read, and what it says about itself. */
     static final Set<String> IGNORED = Set.of("--config", "--check-config");
 

@@ -130,6 +130,20 @@ final class Worker implements ServerState, AppContext {
                     options.maxRequestsPerConnection(), options.maxConnectionAgeMillis(), options.http().maxWsFrame(),
                     options.http().wsIdleMillis(), options.http().wsDrainGraceMillis()), features));
             SelfProbe.check(http.get());
+            if (options.warmUp().millis() > 0) {
+                WarmUp.Result r = WarmUp.run(group, http.get().forWarmUp(), options.warmUp().path(),
+                        options.warmUp().millis());
+                // its requests were the worker's own, not clients'
+                requests.reset();
+                if (r.failed()) {
+                    log.warn("worker {} warm-up stopped after {} requests of GET {} in {} ms: {}; it serves cold "
+                            + "(give --warm-up-path a route that answers 2xx to 4xx)", options.id(), r.requests(),
+                            options.warmUp().path(), r.millis(), r.stop());
+                } else {
+                    log.info("worker {} warmed up: {} requests of GET {} in {} ms ({})", options.id(), r.requests(),
+                            options.warmUp().path(), r.millis(), r.stop());
+                }
+            }
             drain.linkedTo(link, http.get());
             Signals.install(link.loop(), this::onSignal);
             link.ready();

@@ -82,7 +82,8 @@ public final class WorkerLauncher implements Launcher {
                 options.maxConnectionAge.toMillis(), new WorkerOptions.Http(options.accessLog, options.accessLogFormat,
                         options.proxyProtocol ? options.proxyFrom : null, options.compress ? options.compressLevel : 0,
                         (int) options.compressMinLength, (int) options.maxWsFrame, options.wsIdleTimeout.toMillis(),
-                        options.wsDrainGrace.toMillis()), options.identity);
+                        options.wsDrainGrace.toMillis()), options.identity,
+                new WorkerOptions.WarmUp(options.warmUp.toMillis(), options.warmUpPath));
         List<String> cmd = new ArrayList<>();
         cmd.add(WorkerJvm.javaBinary());
         cmd.addAll(jvmOptions);

@@ -175,6 +175,7 @@ final class Cluster implements AutoCloseable {
             cmd.add("--runtime-dir=" + runtime);
         }
         cmd.addAll(List.of(flags));
+        cmd.addAll(noWarmUp(flags));
         if (prefix.isEmpty()) {
             cmd.addAll(asRoot(flags));
         }
@@ -201,6 +202,16 @@ final class Cluster implements AutoCloseable {
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /**
+     * {@code --warm-up=0} unless the test sets the warm-up: each new worker's warm-up is seconds of CPU, which the
+     * suite's hundreds of workers cannot spend within its time; WarmUpIT tests it, and the ITs that measure nothing
+     * of the JIT do not need it.
+     */
+    static List<String> noWarmUp(String... flags) {
+        return java.util.Arrays.stream(flags).anyMatch(f -> f.startsWith("--warm-up")) ? List.of()
+                : List.of("--warm-up=0");
     }
 
     /** {@code --allow-root} for a master these flags start as root without --user; else nothing. */

@@ -91,6 +91,8 @@ class ConfigIT {
         v.put("max-ws-frame", "\"256k\"");
         v.put("ws-idle-timeout", "\"90s\"");
         v.put("ws-drain-grace", "\"2s\"");
+        v.put("warm-up", "\"2s\"");
+        v.put("warm-up-path", "\"/ready\"");
         v.put("worker-jvm-opts", "\"-XX:+UseSerialGC -Xmx64m\"");
         if (Cluster.ROOT) {
             v.put("user", "\"nobody\"");

@@ -38,6 +38,14 @@ public final class HttpInitializer {
         build(ch, server, Features.NONE);
     }
 
+    /**
+     * The same pipeline for the warm-up's connections: the worker's state and compression, but no access log and no
+     * PROXY header (they come from the worker itself).
+     */
+    public HttpInitializer forWarmUp() {
+        return new HttpInitializer(app, hook, server, pool, limits, new Features(null, null, features.compression()));
+    }
+
     private void build(Channel ch, ServerState server, Features features) {
         Exchange exchange = new Exchange(server);
         if (features.proxy() != null) {
