@@ -50,10 +50,11 @@ class SystemdUnitIT {
         for (String unit : new String[] {SERVICE, "jcluster.socket"}) {
             String text = Files.readString(UNITS.resolve(unit));
             // the shipped unit as it is, but for its user, and for the suite's time a shorter watchdog (the master
-            // pings at half of it) and 2 workers, not 4, on these 2 cores
+            // pings at half of it), 2 workers, not 4, on these 2 cores, and a 1 s warm-up, not 5 (under the unit's
+            // sandbox all the same)
             Files.writeString(dir.resolve("units").resolve(unit), text.replace("User=jcluster", "User=nobody")
                     .replace("Group=jcluster", "Group=nogroup").replace("WatchdogSec=10", "WatchdogSec=4")
-                    .replace("--workers=4", "--workers=2"));
+                    .replace("--workers=4", "--workers=2 --warm-up=1s"));
         }
         // what runs inside comes from DIR (/run/sandbox there): the sandbox's /tmp is its own, and this build may
         // well be under the machine's /tmp
@@ -99,6 +100,11 @@ class SystemdUnitIT {
         inside("systemctl", "start", SERVICE);
         assertEquals("200", get(), "systemctl start returned before the server answered");
         assertEquals("active/running", state());
+        // each worker warmed up under the unit's sandbox (its address families, its private /tmp) before READY
+        String thisStart = "journalctl --no-pager _SYSTEMD_INVOCATION_ID=$(systemctl show -p InvocationID --value "
+                + SERVICE + ")";
+        assertEquals("2", inside("sh", "-c", thisStart + " | grep -c 'warmed up:'; ! " + thisStart
+                + " | grep 'warm-up stopped'").strip());
         long first = mainPid();
         try (SandboxLoad load = new SandboxLoad()) {
             // reload: reloading until the last new worker is READY, then running again
