@@ -104,8 +104,8 @@ final class WarmUp {
     }
 
     private static ByteBuf request(String path, String host) {
-        return Unpooled.unreleasableBuffer(Unpooled.directBuffer().writeBytes(("GET " + path + " HTTP/1.1\r\nHost: "
-                + host + "\r\nUser-Agent: jcluster-warm-up/1\r\nAccept: */*\r\n\r\n").getBytes(StandardCharsets.US_ASCII)));
+        return Unpooled.copiedBuffer("GET " + path + " HTTP/1.1\r\nHost: " + host
+                + "\r\nUser-Agent: jcluster-warm-up/1\r\nAccept: */*\r\n\r\n", StandardCharsets.US_ASCII);
     }
 
     /**
@@ -119,6 +119,9 @@ final class WarmUp {
         } finally {
             w.link.forEach(Channel::close);
             w.outside.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).awaitUninterruptibly(2, TimeUnit.SECONDS);
+            for (ByteBuf r : w.requests) {
+                r.release();
+            }
         }
     }
 
@@ -310,7 +313,7 @@ final class WarmUp {
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
             received = ctx.alloc().heapBuffer();
-            ctx.writeAndFlush(requests[answers & 1].duplicate(), ctx.voidPromise());
+            ctx.writeAndFlush(requests[answers & 1].retainedDuplicate(), ctx.voidPromise());
         }
 
         @Override
@@ -334,7 +337,7 @@ final class WarmUp {
             if (++answers >= REQUESTS_PER_CONNECTION || stopping.get()) {
                 ctx.close();
             } else {
-                ctx.writeAndFlush(requests[answers & 1].duplicate(), ctx.voidPromise());
+                ctx.writeAndFlush(requests[answers & 1].retainedDuplicate(), ctx.voidPromise());
             }
         }
 

@@ -305,6 +305,39 @@ final class Cluster implements AutoCloseable {
         return found;
     }
 
+    /** The inodes of the sockets among a process's fds. */
+    static Set<String> socketInodes(long pid) throws IOException {
+        Set<String> inodes = new java.util.HashSet<>();
+        try (java.util.stream.Stream<Path> fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+            for (Path fd : fds.toList()) {
+                try {
+                    String target = Files.readSymbolicLink(fd).toString();
+                    if (target.startsWith("socket:[")) {
+                        inodes.add(target.substring(8, target.length() - 1));
+                    }
+                } catch (IOException e) {
+                    // closed meanwhile
+                }
+            }
+        }
+        return inodes;
+    }
+
+    /** Of these socket inodes, the TCP ones in LISTEN state and the UDP ones: "tcp6 ADDRESS:PORT", in hex. */
+    static Set<String> listeningAmong(Set<String> inodes) throws IOException {
+        Set<String> listening = new java.util.HashSet<>();
+        for (String table : new String[] {"tcp", "tcp6", "udp", "udp6"}) {
+            List<String> lines = Files.readAllLines(Path.of("/proc/net/" + table));
+            for (String line : lines.subList(1, lines.size())) {
+                String[] f = line.trim().split("\\s+");
+                if (inodes.contains(f[9]) && (table.startsWith("udp") || f[3].equals("0A"))) {
+                    listening.add(table + " " + f[1]);
+                }
+            }
+        }
+        return listening;
+    }
+
     /** A string from the top level of the status document, like "lastReload"; null when it is null. */
     static String text(String json, String name) {
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"" + name + "\":(null|\"((?:[^\"\\\\]|\\\\.)*)\")")

@@ -169,30 +169,9 @@ class PrivilegeIT {
             List<Long> pids = new ArrayList<>(c.workerPids());
             pids.add(c.pid());
             for (long pid : pids) {
-                try (Stream<Path> fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
-                    for (Path fd : fds.toList()) {
-                        try {
-                            String t = Files.readSymbolicLink(fd).toString();
-                            if (t.startsWith("socket:[")) {
-                                inodes.add(t.substring(8, t.length() - 1));
-                            }
-                        } catch (IOException e) {
-                            // closed meanwhile
-                        }
-                    }
-                }
+                inodes.addAll(Cluster.socketInodes(pid));
             }
-            Set<String> listening = new HashSet<>();
-            for (String table : new String[] {"tcp", "tcp6", "udp", "udp6"}) {
-                for (String line : Files.readAllLines(Path.of("/proc/net/" + table)).subList(1,
-                        Files.readAllLines(Path.of("/proc/net/" + table)).size())) {
-                    String[] f = line.trim().split("\\s+");
-                    boolean ours = inodes.contains(f[9]);
-                    if (ours && (table.startsWith("udp") || f[3].equals("0A"))) {
-                        listening.add(table + " " + f[1]);
-                    }
-                }
-            }
+            Set<String> listening = Cluster.listeningAmong(inodes);
             String port = String.format("%04X", c.port);
             String adminPort = String.format("%04X", admin);
             // Netty's sockets are dual-stack: 127.0.0.1 may show as ::ffff:127.0.0.1 in tcp6, loopback all the same

@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -18,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * --warm-up: a new worker serves itself before READY, and leaves nothing of it behind: not a request in the counts
- * or the access log, not a listening socket, not an fd. An app that fails the warm-up is still served; bad values
+ * or the access log, not a listening socket, not an fd, not a buffer. An app that fails the warm-up is still served; bad values
  * are refused in one line.
  */
 @Timeout(90)
@@ -29,7 +28,7 @@ class WarmUpIT {
     void aWorkerWarmsUpBeforeReadyAndLeavesNoTrace() throws Exception {
         Path accessLog = TestFiles.file("jcluster-warm", ".log");
         try (Cluster warm = Cluster.start("--workers=1", "--warm-up=5s", "--warm-up-path=/",
-                "--access-log=" + accessLog);
+                "--access-log=" + accessLog, Cluster.LEAK_CHECKED_WORKERS);
              Cluster cold = Cluster.start("--workers=1", "--warm-up=0", "--access-log=" + accessLog)) {
             Matcher m = WARMED.matcher(warm.logText());
             assertTrue(m.find(), warm.logText());
@@ -45,10 +44,12 @@ class WarmUpIT {
             assertEquals(3, Files.readAllLines(accessLog).size());
             // its listener was there only while it connected: the worker listens on nothing, and holds the fds a
             // worker that did not warm up holds
-            assertEquals(List.of(), listeningSockets(worker));
+            assertEquals(Set.of(), Cluster.listeningAmong(Cluster.socketInodes(worker)));
             long coldWorker = cold.workerPids().get(0);
             assertEquals(ClusterIT.fdCount(coldWorker), ClusterIT.fdCount(worker),
                     "fds of a warmed worker " + fds(worker) + " against a cold one's " + fds(coldWorker));
+            // and not a buffer of its hundred thousand requests is left unreleased
+            warm.assertNoLeaks();
         } finally {
             Files.deleteIfExists(accessLog);
         }
@@ -73,33 +74,6 @@ class WarmUpIT {
         CliIT.assertOneLineError(CliIT.run("--warm-up-path=/a b"), 2, "--warm-up-path");
         CliIT.assertOneLineError(CliIT.run("--warm-up=30s"), 2, "--warm-up must be shorter than --boot-timeout");
         CliIT.assertOneLineError(CliIT.run("--warm-up=soon"), 2, "--warm-up");
-    }
-
-    /** The TCP sockets in LISTEN state among the process's fds. */
-    private static List<String> listeningSockets(long pid) throws IOException {
-        Set<String> inodes = new HashSet<>();
-        try (Stream<Path> fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
-            for (Path fd : fds.toList()) {
-                try {
-                    String target = Files.readSymbolicLink(fd).toString();
-                    if (target.startsWith("socket:[")) {
-                        inodes.add(target.substring(8, target.length() - 1));
-                    }
-                } catch (IOException e) {
-                    // closed meanwhile
-                }
-            }
-        }
-        List<String> listening = new java.util.ArrayList<>();
-        for (String table : new String[] {"/proc/net/tcp", "/proc/net/tcp6"}) {
-            for (String line : Files.readAllLines(Path.of(table))) {
-                String[] f = line.trim().split("\\s+");
-                if (f.length > 9 && f[3].equals("0A") && inodes.contains(f[9])) {
-                    listening.add(f[1]);
-                }
-            }
-        }
-        return listening;
     }
 
     private static List<String> fds(long pid) throws IOException {
