@@ -23,27 +23,25 @@ class OperationsIT {
     }
 
     @Test
-    void twoRollingReloadsUnderLoadFailNoRequestAndReplaceEveryWorker() throws Exception {
+    void aRollingReloadUnderLoadFailsNoRequestAndReplacesEveryWorker() throws Exception {
+        // one reload (HandBackIT makes three back to back under load; the suite's time is short)
         try (Cluster c = Cluster.start("--workers=2")) {
             Set<Long> before = new HashSet<>(c.workerPids());
             try (Load load = new Load(c.port, 8)) {
                 load.awaitProgress(500);
-                for (int i = 1; i <= 2; i++) {
-                    c.signal("HUP");
-                    c.awaitReloadComplete(i + 1, Duration.ofSeconds(30));
-                    load.awaitProgress(200);
-                }
+                c.signal("HUP");
+                c.awaitReloadComplete(2, Duration.ofSeconds(30));
                 load.awaitProgress(500);
                 load.stop();
-                assertEquals(List.of(), load.failures, "failed requests during reloads");
-                assertTrue(load.ok.get() >= 1400, "requests served: " + load.ok.get());
+                assertEquals(List.of(), load.failures, "failed requests during the reload");
+                assertTrue(load.ok.get() >= 1000, "requests served: " + load.ok.get());
             }
             Cluster.await(() -> c.workerPids().size() == 2, Duration.ofSeconds(10), () -> "old workers linger");
             assertEquals(2, c.workerPids().size());
             for (long pid : c.workerPids()) {
-                assertFalse(before.contains(pid), "worker " + pid + " survived the reloads; before: " + before);
+                assertFalse(before.contains(pid), "worker " + pid + " survived the reload; before: " + before);
             }
-            assertEquals(3, Cluster.field(c.status(), "generation"), "two reloads make generation 3");
+            assertEquals(2, Cluster.field(c.status(), "generation"), "a reload makes generation 2");
         }
     }
 

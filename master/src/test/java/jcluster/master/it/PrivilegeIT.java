@@ -94,7 +94,9 @@ class PrivilegeIT {
             assertEquals(200, Http.get(port, "/worker").status());
             assertEquals(0, CliIT.run("reload", "--runtime-dir=" + runtime).code());
             c.awaitReloadComplete(2, Duration.ofSeconds(60));
-            List<Long> reloaded = c.workerPids();
+            // the new generation, as status lists it: the old one may still be exiting, gone before it is read
+            List<Long> reloaded = Cluster.pidsIn(c.status(), "READY");
+            assertEquals(2, reloaded.size(), c.status());
             for (long w : reloaded) {
                 assertNobody(w);
             }

@@ -50,11 +50,11 @@ class SystemdUnitIT {
         for (String unit : new String[] {SERVICE, "jcluster.socket"}) {
             String text = Files.readString(UNITS.resolve(unit));
             // the shipped unit as it is, but for its user, and for the suite's time a shorter watchdog (the master
-            // pings at half of it), 2 workers, not 4, on these 2 cores, and a 1 s warm-up, not 5 (under the unit's
-            // sandbox all the same)
+            // pings at half of it), 2 workers, not 4, on these 2 cores, and a warm-up of 300 ms, not up to 5 s (under
+            // the unit's sandbox all the same)
             Files.writeString(dir.resolve("units").resolve(unit), text.replace("User=jcluster", "User=nobody")
                     .replace("Group=jcluster", "Group=nogroup").replace("WatchdogSec=10", "WatchdogSec=4")
-                    .replace("--workers=4", "--workers=2 --warm-up=1s"));
+                    .replace("--workers=4", "--workers=2 --warm-up=300ms"));
         }
         // what runs inside comes from DIR (/run/sandbox there): the sandbox's /tmp is its own, and this build may
         // well be under the machine's /tmp
