@@ -33,7 +33,8 @@ extra=()
 [ -n "${CLUSTER_FLAGS:-}" ] && extra+=($CLUSTER_FLAGS)
 java -jar "$JAR" --workers="$WORKERS" --port="$PORT" --runtime-dir="$tmp/run" $AS_ROOT "${extra[@]}" >"$tmp/cluster.log" 2>&1 &
 MASTER=$!
-trap 'kill -TERM $MASTER 2>/dev/null; wait $MASTER 2>/dev/null; rm -rf "$tmp"' EXIT
+# under set -e a failing command ends the trap too: the master may be gone already (it refused a flag, say)
+trap 'kill -TERM "$MASTER" 2>/dev/null || true; wait "$MASTER" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 for _ in $(seq 1 300); do grep -q "ready: " "$tmp/cluster.log" && break; sleep 0.1; done
 # every new worker of the run starts from the class-data archive (AOT cache on JDK 25+), made in the background
 for _ in $(seq 1 600); do grep -q "archive for workers ready" "$tmp/cluster.log" && break; sleep 0.1; done

@@ -27,7 +27,8 @@ need wrk
 
 tmp=$(mktemp -d)
 MASTER=
-trap '[ -n "$MASTER" ] && kill -TERM $MASTER 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+# under set -e a failing command ends the trap too: the master may be gone already (it refused a flag, say)
+trap 'if [ -n "$MASTER" ]; then kill -TERM "$MASTER" 2>/dev/null || true; fi; wait 2>/dev/null || true; rm -rf "$tmp"' EXIT
 out=bench/results/warmup.txt
 : >"$out"
 
