@@ -34,9 +34,9 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * One worker process: loads the app, builds the HTTP stack and proves it ({@link SelfProbe}), connects to the
- * master ({@link MasterLink}), says READY, serves the connections it is handed, beats ({@link Heartbeat}), and
+ * master ({@link MasterLink}), warms up ({@link WarmUp}), says READY, serves the connections it is handed, beats ({@link Heartbeat}), and
  * leaves when told to or when the master is gone ({@link Drain}). STARTING → READY once the sockets are up and the
- * probe answered; then as {@link Drain} says.
+ * probe answered and the warm-up is over; then as {@link Drain} says.
  * <p>SIGTERM and SIGINT drain it like the master's DRAIN: Ctrl-C in a terminal and systemd's default KillMode
  * signal the whole process group, and a worker must then finish its requests, not die mid-response. The master is
  * told first (LEAVING), so it starts a replacement and takes this exit as expected. Every other signal that would
@@ -71,7 +71,7 @@ final class Worker implements ServerState, AppContext {
      * Runs the worker to its end; its exit code ({@link ExitCodes}). In this order: the open-file limit; the event
      * loops (Netty's native transport is loaded now); both sockets to the master and the claims file (the runtime
      * directory may be root's alone); the drop to --user; only then the access log and the app, neither of which
-     * ever runs as root unless --allow-root said so; the self-probe; READY.
+     * ever runs as root unless --allow-root said so; the self-probe; the warm-up; READY.
      */
     int run() {
         String refused = Privileges.refusal(options.identity());
