@@ -227,16 +227,6 @@ class ClusterIT {
     }
 
     static boolean holdsAny(long pid, Set<String> inodes) throws IOException {
-        try (Stream<Path> fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
-            return fds.anyMatch(fd -> {
-                try {
-                    String target = Files.readSymbolicLink(fd).toString();
-                    return target.startsWith("socket:[")
-                            && inodes.contains(target.substring(8, target.length() - 1));
-                } catch (IOException e) {
-                    return false;
-                }
-            });
-        }
+        return !java.util.Collections.disjoint(Cluster.socketInodes(pid), inodes);
     }
 }
