@@ -346,19 +346,18 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
     }
 
 
+    /** A rolling reload, as SIGHUP. */
+    RollingReload.Outcome reload() {
+        return reload(null);
+    }
+
     @Override
-    public RollingReload.Outcome reload() {
+    public RollingReload.Outcome reload(java.util.function.Consumer<RollingReload.Ending> ended) {
         if (state != State.RUNNING) {
             return new RollingReload.Outcome(false, "shutting down: no reload");
         }
-        if (options.configSource != null) {
-            String refused = reconfigure();
-            if (refused != null) {
-                return new RollingReload.Outcome(false, "reload refused, generation " + reload.generation()
-                        + " keeps serving: " + refused);
-            }
-        }
-        RollingReload.Outcome r = reload.request(desired);
+        RollingReload.Outcome r = reload.request(() -> desired, () -> options.configSource == null ? null : reconfigure(),
+                ended);
         if (r.started()) {
             manageWorkers();
         }
@@ -383,7 +382,6 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
                 }
             }
         } catch (Main.Refused e) {
-            log.error("reload refused, the workers serving now stay: {}", e.getMessage());
             return e.getMessage();
         }
         List<Reconfiguration.Change> changes = Reconfiguration.diff(options, fresh);
@@ -465,6 +463,7 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
         if (state == State.RUNNING) {
             systemd.stopping(why);
         }
+        reload.stopping(why);
         if (state == State.LAME_DUCK || code != ExitCodes.OK || options.drainDelay.isZero()) {
             beginDrain(why, code);
             return;

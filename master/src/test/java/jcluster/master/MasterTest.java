@@ -254,6 +254,55 @@ class MasterTest {
         assertEquals("generation 3 complete", master.status().lastReload());
     }
 
+    /** reload --wait: each who waits is told once, when the reload it asked for has ended. */
+    @Test
+    void whoeverWaitsOnAReloadIsToldOnceWhenItCompletesAndAQueuedOnesWaiterWhenThatOneDoes() {
+        start("--workers=1");
+        readyAll();
+        List<String> first = new java.util.ArrayList<>();
+        List<String> second = new java.util.ArrayList<>();
+        assertEquals("reloading to generation 2", master.reload(e -> first.add(e.complete() + " " + e.how())).what());
+        master.reload(e -> second.add(e.complete() + " " + e.how()));
+        assertEquals(List.of(), first, "not before the new worker is READY");
+        launcher.ready(master, 2);
+        // complete once generation 2 serves alone: the old worker drains
+        assertEquals(List.of("true generation 2 complete"), first);
+        assertEquals(List.of(), second, "the queued reload has only begun");
+        exit(1, 0);
+        launcher.ready(master, 3);
+        assertEquals(List.of("true generation 2 complete"), first);
+        assertEquals(List.of("true generation 3 complete"), second);
+    }
+
+    @Test
+    void whoeverWaitsOnAnAbortedRefusedOrStoppedReloadIsToldItDidNotComplete() {
+        String[] problem = {null};
+        start(() -> problem[0], "--workers=1");
+        readyAll();
+        List<String> told = new java.util.ArrayList<>();
+        master.reload(e -> told.add(e.complete() + " " + e.how()));
+        master.reload(e -> told.add(e.complete() + " " + e.how()));
+        launcher.byId.get(2).lastLines = List.of("Exception in thread main");
+        exit(2, 1);
+        assertEquals(2, told.size(), String.valueOf(told));
+        assertTrue(told.get(0).startsWith("false generation 2 aborted: worker 2"), told.get(0));
+        assertTrue(told.get(1).startsWith("false generation 2 aborted: worker 2")
+                && told.get(1).endsWith("; the reload queued behind it does not start"), told.get(1));
+
+        told.clear();
+        problem[0] = "app.jar is not a jar";
+        assertFalse(master.reload(e -> told.add(e.complete() + " " + e.how())).started());
+        assertEquals(List.of("false reload refused, generation 1 keeps serving: cannot load the app: app.jar is not "
+                + "a jar"), told);
+
+        told.clear();
+        problem[0] = null;
+        master.reload(e -> told.add(e.complete() + " " + e.how()));
+        master.stop();
+        assertEquals(List.of("false generation 3 not complete: the master is shutting down (stop through the control "
+                + "socket)"), told);
+    }
+
     @Test
     void aReloadWhoseNewWorkerDiesBeforeReadyIsAbortedAndTheOldWorkersStay() {
         start("--workers=2");

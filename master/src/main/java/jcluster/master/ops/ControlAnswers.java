@@ -7,11 +7,14 @@ import jcluster.master.upgrade.Upgrade;
 import org.slf4j.Logger;
 
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 import org.slf4j.LoggerFactory;
 
 /**
  * What the master answers to each line of its control socket ({@link ControlServer} carries them): the first line
- * of an answer is "ok…", "error: …" or "usage: …", which the CLI turns into its exit code. Runs on the master's loop.
+ * of an answer is "ok…", "error: …" or "usage: …", which the CLI turns into its exit code. Most are answered at once;
+ * {@code reload --wait} once the reload ends. Runs on the master's loop.
  */
 public final class ControlAnswers implements ControlServer.Commands {
     private static final Logger log = LoggerFactory.getLogger(ControlAnswers.class);
@@ -19,7 +22,11 @@ public final class ControlAnswers implements ControlServer.Commands {
     public interface Operations {
         Status status();
 
-        RollingReload.Outcome reload();
+        /**
+         * A rolling reload, as SIGHUP.
+         * @param ended told how it ends, or null
+         */
+        RollingReload.Outcome reload(Consumer<RollingReload.Ending> ended);
 
         void scale(int n);
 
@@ -69,7 +76,20 @@ public final class ControlAnswers implements ControlServer.Commands {
     }
 
     @Override
-    public String answer(String line, long peer) {
+    public CompletableFuture<String> answer(String line, long peer) {
+        if (line.equals("reload --wait")) {
+            CompletableFuture<String> answer = new CompletableFuture<>();
+            RollingReload.Outcome r = master.reload(e -> answer.complete((e.complete() ? "ok: " : "error: ")
+                    + e.how()));
+            if (!r.started()) {
+                answer.complete("error: " + r.what());
+            }
+            return answer;
+        }
+        return CompletableFuture.completedFuture(answerNow(line, peer));
+    }
+
+    private String answerNow(String line, long peer) {
         if (line.startsWith("send\0")) {
             // send NUL target NUL topic NUL data: a topic or data may hold spaces
             String[] f = line.split("\0", 4);
@@ -101,7 +121,7 @@ public final class ControlAnswers implements ControlServer.Commands {
             }
             // rolling reload, as SIGHUP
             case "reload" -> {
-                RollingReload.Outcome r = master.reload();
+                RollingReload.Outcome r = master.reload(null);
                 return (r.started() ? "ok: " : "error: ") + r.what();
             }
             // set the number of workers

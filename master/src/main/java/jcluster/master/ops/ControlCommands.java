@@ -50,19 +50,19 @@ public final class ControlCommands {
         @Option(names = "--pid-file", paramLabel = "FILE", description = "The server's --pid-file.")
         Path pidFile;
 
+        @Option(names = "--pid", paramLabel = "PID", description = "The master's pid (systemd's $MAINPID).")
+        Long pid;
+
         Path socket() {
             if (runtimeDir != null) {
                 return runtimeDir.resolve(RuntimeDir.CONTROL_SOCKET);
             }
             if (pidFile != null) {
-                long pid = PidFile.read(pidFile);
-                if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).isEmpty()) {
-                    throw new StartupException("the pid file " + pidFile + " names pid " + pid
-                            + ", which is not running");
-                }
-                return RunningMasters.controlSocketOf(pid).orElseThrow(() -> new StartupException("pid " + pid
-                        + " (from " + pidFile + ") listens on no jcluster control socket that this user can see; "
-                        + "is it a jcluster master? Run the command as its user or as root"));
+                return socketOf(PidFile.read(pidFile), " (from " + pidFile + ")", "the pid file " + pidFile
+                        + " names pid ");
+            }
+            if (pid != null) {
+                return socketOf(pid, "", "--pid names pid ");
             }
             Path own = RuntimeDir.defaultFor(port).resolve(RuntimeDir.CONTROL_SOCKET);
             if (Files.exists(own)) {
@@ -80,6 +80,15 @@ public final class ControlCommands {
             throw new StartupException("several servers for port " + port + " (" + found.stream()
                     .map(p -> p.getParent().toString()).collect(Collectors.joining(", "))
                     + "); name one with --runtime-dir");
+        }
+
+        private static Path socketOf(long pid, String from, String names) {
+            if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).isEmpty()) {
+                throw new StartupException(names + pid + ", which is not running");
+            }
+            return RunningMasters.controlSocketOf(pid).orElseThrow(() -> new StartupException("pid " + pid + from
+                    + " listens on no jcluster control socket that this user can see; is it a jcluster master? Run "
+                    + "the command as its user or as root"));
         }
     }
 
@@ -172,9 +181,13 @@ public final class ControlCommands {
     @Command(name = "reload", mixinStandardHelpOptions = true,
             description = "Rolling reload, as SIGHUP: replace every worker, one at a time.")
     public static final class Reload extends Base {
+        @Option(names = "--wait", description = "Return once the reload has ended: exit 0 when it is complete, 1 "
+                + "when it was refused or aborted (systemd's ExecReload= uses this).")
+        boolean await;
+
         @Override
         String line() {
-            return "reload";
+            return await ? "reload --wait" : "reload";
         }
     }
 

@@ -21,6 +21,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -46,8 +47,8 @@ public final class ControlServer {
 
     /** What the commands do; on the master's loop. */
     public interface Commands {
-        /** The answer to a command line from the process {@code peer}. */
-        String answer(String line, long peer);
+        /** The answer to a command line from the process {@code peer}: at once, or later (reload --wait). */
+        CompletableFuture<String> answer(String line, long peer);
 
         /** The listening socket, for the new master of an upgrade; null (and a logged reason) for any other peer. */
         FileDescriptor listener(long peer);
@@ -105,14 +106,26 @@ public final class ControlServer {
                 (fd != null ? ctx.writeAndFlush(fd) : ctx.newSucceededFuture()).addListener(ChannelFutureListener.CLOSE);
                 return;
             }
-            if (answer == null) {
-                try {
-                    answer = commands.answer(line.trim(), peer);
-                } catch (RuntimeException e) {
-                    log.error("control command '{}' failed", line.trim(), e);
-                    answer = "error: " + e;
-                }
+            if (answer != null) {
+                reply(ctx, answer);
+                return;
             }
+            CompletableFuture<String> later;
+            try {
+                later = commands.answer(line.trim(), peer);
+            } catch (RuntimeException e) {
+                log.error("control command '{}' failed", line.trim(), e);
+                reply(ctx, "error: " + e);
+                return;
+            }
+            if (!later.isDone()) {
+                // the command was read: the peer now waits as long as the answer takes
+                ctx.pipeline().remove(ReadTimeoutHandler.class);
+            }
+            later.whenComplete((a, e) -> reply(ctx, e == null ? a : "error: " + e));
+        }
+
+        private static void reply(ChannelHandlerContext ctx, String answer) {
             ctx.writeAndFlush(answer.endsWith("\n") ? answer : answer + "\n").addListener(ChannelFutureListener.CLOSE);
         }
 

@@ -3,7 +3,10 @@ package jcluster.master.supervisor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -11,7 +14,9 @@ import java.util.function.Supplier;
  * {@link WorkerPlanner} then replaces the older workers one at a time, each drained only once a new one is READY.
  * A reload asked for during one is queued (one at most) and starts when this one completes; one whose new worker
  * dies before READY is aborted: every worker serving stays, and nothing more is replaced until the next reload. An
- * app that cannot be loaded is refused before anything is replaced. Confined to the master's loop.
+ * app that cannot be loaded, or a --config file that no longer holds, is refused before anything is replaced.
+ * Whoever asked for a reload may wait for its end ({@code reload --wait}, systemd's {@code ExecReload=}): it is told
+ * once, when the reload completes, aborts, is refused or is cut short by a stop. Confined to the master's loop.
  */
 public final class RollingReload {
     private static final Logger log = LoggerFactory.getLogger(RollingReload.class);
@@ -45,6 +50,10 @@ public final class RollingReload {
     public record Outcome(boolean started, String what) {
     }
 
+    /** How a reload someone waits on ended: complete, or not (aborted, refused, cut short), and in words. */
+    public record Ending(boolean complete, String how) {
+    }
+
     /** Why the app on disk cannot be loaded now, or null. */
     private final Supplier<String> appProblem;
     private final Observer observer;
@@ -56,6 +65,9 @@ public final class RollingReload {
     private boolean queued;
     /** How the last reload ended, for status: "generation N complete" or "generation N aborted: why". */
     private String last;
+    /** Waiting for the end of the reload in progress, and of the one queued behind it. */
+    private List<Consumer<Ending>> waiting = new ArrayList<>();
+    private List<Consumer<Ending>> waitingQueued = new ArrayList<>();
 
     public RollingReload(Supplier<String> appProblem, Observer observer) {
         this.appProblem = appProblem;
@@ -87,28 +99,44 @@ public final class RollingReload {
     }
 
     /**
-     * A reload is asked for (SIGHUP, the reload command); the caller then brings the table towards it.
-     * @param workers how many workers it replaces
+     * A reload is asked for (SIGHUP, the reload command); the caller then brings the table towards it. During a
+     * reload it is queued, and checked only when it starts.
+     * @param workers how many workers it replaces (asked once the --config file is read)
+     * @param configProblem reads the --config file again and takes what changed: why it no longer holds, or null
+     * @param ended told how this reload ends, or null for no one
      */
-    public Outcome request(int workers) {
+    public Outcome request(IntSupplier workers, Supplier<String> configProblem, Consumer<Ending> ended) {
         if (reloading) {
             queued = true;
+            if (ended != null) {
+                waitingQueued.add(ended);
+            }
             log.info("reload requested during a reload: queued until generation {} is complete", generation);
             return new Outcome(true, "reload queued: it starts once generation " + generation + " is complete");
         }
-        String app = appProblem.get();
-        if (app != null) {
-            log.error("reload refused, the workers serving now stay: cannot load the app: {}", app);
-            last = "refused: " + app;
+        // the queued reload starting now takes those waiting for it along
+        List<Consumer<Ending>> these = waitingQueued;
+        waitingQueued = new ArrayList<>();
+        if (ended != null) {
+            these.add(ended);
+        }
+        String config = configProblem.get();
+        String app = config == null ? appProblem.get() : null;
+        if (config != null || app != null) {
+            String why = config != null ? config : "cannot load the app: " + app;
+            log.error("reload refused, the workers serving now stay: {}", why);
+            last = "refused: " + (config != null ? config : app);
             queued = false;
             observer.reloadRefused(last);
-            return new Outcome(false, "reload refused, generation " + generation + " keeps serving: cannot load the "
-                    + "app: " + app);
+            Outcome refused = new Outcome(false, "reload refused, generation " + generation + " keeps serving: " + why);
+            tell(these, new Ending(false, refused.what()));
+            return refused;
         }
         reloading = true;
         generation = ++newest;
+        waiting = these;
         log.info("reloading: generation {} replaces the running workers one at a time", generation);
-        observer.reloading(generation, workers);
+        observer.reloading(generation, workers.getAsInt());
         return new Outcome(true, "reloading to generation " + generation);
     }
 
@@ -127,6 +155,21 @@ public final class RollingReload {
         queued = false;
         generation = workers.stream().filter(WorkerProcess::active).mapToInt(w -> w.generation).min().orElse(newest);
         observer.reloadEnded(last);
+        tell(waiting, new Ending(false, last));
+        tell(waitingQueued, new Ending(false, last + "; the reload queued behind it does not start"));
+    }
+
+    /** The master stops: whoever waits on a reload is told it will not end. */
+    public void stopping(String why) {
+        String how = "the master is shutting down (" + why + ")";
+        tell(waiting, new Ending(false, (reloading ? "generation " + newest + " not complete: " : "") + how));
+        tell(waitingQueued, new Ending(false, "the queued reload does not start: " + how));
+    }
+
+    private void tell(List<Consumer<Ending>> whom, Ending ending) {
+        List<Consumer<Ending>> now = List.copyOf(whom);
+        whom.clear();
+        now.forEach(w -> w.accept(ending));
     }
 
     /**
@@ -144,6 +187,7 @@ public final class RollingReload {
         log.info("reload complete: generation {} serving", generation);
         last = "generation " + generation + " complete";
         observer.reloadEnded(last);
+        tell(waiting, new Ending(true, last));
         boolean next = queued;
         queued = false;
         return next;

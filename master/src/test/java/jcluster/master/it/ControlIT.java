@@ -122,7 +122,10 @@ class ControlIT {
         });
     }
 
-    /** The answer and exit code of reload say what happened: started, with its generation, or refused, and why. */
+    /**
+     * The answer and exit code of reload say what happened: started, with its generation, or refused, and why; with
+     * --wait, how it ended.
+     */
     @Test
     void reloadSaysWhetherItStartedOrWasRefused() throws Exception {
         Path dir = TestFiles.dir("jcluster-app");
@@ -130,10 +133,13 @@ class ControlIT {
         try (Cluster c = Cluster.start("--workers=1", "--app-jar=" + jar)) {
             c.expectErrors();
             String by = "--runtime-dir=" + c.runtimeDir;
-            CliIT.Result ok = cli("reload", by);
+            // --wait returns once generation 2 serves: no more waiting on status
+            CliIT.Result ok = cli("reload", "--wait", by);
             assertEquals(0, ok.code(), ok.err());
-            assertEquals("reloading to generation 2\n", ok.out());
-            Cluster.await(() -> !c.status().contains("\"reloading\":true"), Duration.ofSeconds(30), c::status);
+            assertEquals("generation 2 complete\n", ok.out());
+            String after = c.status();
+            assertTrue(after.contains("\"reloading\":false") && after.contains("\"lastReload\":\"generation 2 "
+                    + "complete\""), after);
             List<Long> serving = c.awaitReadyWorkers(1, Duration.ofSeconds(10));
             // a broken jar renamed into place, as a botched deploy would
             Path broken = Files.writeString(dir.resolve("broken.jar"), "not a jar");
@@ -141,6 +147,7 @@ class ControlIT {
                     java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             CliIT.Result refused = cli("reload", by);
             CliIT.assertOneLineError(refused, 1, "reload refused", "generation 2 keeps serving", "is not a jar");
+            CliIT.assertOneLineError(cli("reload", "--wait", by), 1, "reload refused", "is not a jar");
             assertEquals(2, Cluster.field(c.status(), "generation"));
             assertEquals(serving, c.awaitReadyWorkers(1, Duration.ofSeconds(5)), "the workers serving stay");
         } finally {
