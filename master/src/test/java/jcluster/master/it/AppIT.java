@@ -75,6 +75,7 @@ class AppIT {
         Path jar = dir.resolve("app.jar");
         Files.copy(Cluster.EXAMPLE_JAR, jar);
         try (Cluster c = Cluster.start("--workers=2", "--app-jar=" + jar)) {
+            List<Long> before = c.workerPids();
             try (Load load = new Load(c.port, 6, "/version")) {
                 load.awaitProgress(300);
                 // deploy as users should: write the new jar beside the old one, then rename it into place
@@ -91,6 +92,10 @@ class AppIT {
             for (int i = 0; i < 20; i++) {
                 assertEquals("2\n", Http.get(c.port, "/version").text(), "every worker runs the new jar");
             }
+            // each worker replaced, and the old ones gone
+            Cluster.await(() -> c.workerPids().size() == 2, Duration.ofSeconds(10), () -> "old workers linger");
+            assertTrue(c.workerPids().stream().noneMatch(before::contains), c.workerPids() + " against " + before);
+            assertEquals(2, Cluster.field(c.status(), "generation"));
         } finally {
             TestFiles.deleteTree(dir);
         }

@@ -57,6 +57,34 @@ class CliIT {
         return run(List.of(), Cluster.JAR, args);
     }
 
+    /**
+     * Each argument list run as {@link #run(String...)} would, two JVMs at a time (a JVM's start is mostly one core's
+     * work): the results in the same order.
+     */
+    static List<Result> runAll(List<String[]> invocations) throws Exception {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            List<java.util.concurrent.Future<Result>> running = new ArrayList<>();
+            for (String[] args : invocations) {
+                running.add(pool.submit(() -> run(args)));
+            }
+            List<Result> results = new ArrayList<>();
+            for (java.util.concurrent.Future<Result> r : running) {
+                try {
+                    results.add(r.get());
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (e.getCause() instanceof Error error) {
+                        throw error;
+                    }
+                    throw e;
+                }
+            }
+            return results;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     /** Exactly one line on stderr, containing every fragment, no stack trace, this exit code. */
     static void assertOneLineError(Result r, int code, String... fragments) {
         assertEquals(code, r.code(), r.err());
@@ -171,24 +199,30 @@ class CliIT {
 
     @Test
     void badValuesAreUsageErrorsOfOneLine() throws Exception {
-        assertOneLineError(run("--host=999.1.1.1"), 2, "--host 999.1.1.1 is neither an IP address nor a name");
-        assertOneLineError(run("--admin-port=" + Cluster.freePort(), "--admin-host=1.2.3.999"), 2,
-                "--admin-host 1.2.3.999");
-        assertOneLineError(run("--worker-jvm-opts=-Xbogus"), 2,
-                "--worker-jvm-opts: the JVM refuses them: Unrecognized option: -Xbogus");
-        assertOneLineError(run("--worker-jvm-opts=-XX:+NoSuchJvmFlag"), 2, "Unrecognized VM option 'NoSuchJvmFlag'");
-        assertOneLineError(run("--drain-delay=soon"), 2, "--drain-delay", "soon");
-        assertOneLineError(run("scale", "0"), 2, "between 1 and 1024", "scale --help");
-        assertOneLineError(run("scale", "abc"), 2, "'abc'");
-        assertOneLineError(run("dump", "abc"), 2, "'abc'");
-        assertOneLineError(run("statsu"), 2, "did you mean status");
-        assertOneLineError(run("--dispatch="), 2, "--dispatch must be round-robin, least-connections or sticky, got ''");
-        assertOneLineError(run("--max-ws-frame=100"), 2, "--max-ws-frame must be between 125 and 67108864, got 100");
-        assertOneLineError(run("--ws-drain-grace=30s"), 2, "--ws-drain-grace must be shorter than --drain-timeout");
-        assertOneLineError(run("--static="), 2, "--static must name a directory");
-        assertOneLineError(run("--app-jar="), 2, "--app-jar must name a jar");
-        assertOneLineError(run("--runtime-dir="), 2, "--runtime-dir must name a directory");
-        assertOneLineError(run("--pid-file="), 2, "--pid-file must name a file");
+        // each case: the arguments, then what its one line says
+        String[][][] cases = {
+                {{"--host=999.1.1.1"}, {"--host 999.1.1.1 is neither an IP address nor a name"}},
+                {{"--admin-port=" + Cluster.freePort(), "--admin-host=1.2.3.999"}, {"--admin-host 1.2.3.999"}},
+                {{"--worker-jvm-opts=-Xbogus"}, {"--worker-jvm-opts: the JVM refuses them: Unrecognized option: -Xbogus"}},
+                {{"--worker-jvm-opts=-XX:+NoSuchJvmFlag"}, {"Unrecognized VM option 'NoSuchJvmFlag'"}},
+                {{"--drain-delay=soon"}, {"--drain-delay", "soon"}},
+                {{"scale", "0"}, {"between 1 and 1024", "scale --help"}},
+                {{"scale", "abc"}, {"'abc'"}},
+                {{"dump", "abc"}, {"'abc'"}},
+                {{"reload", "--pid=abc"}, {"'abc'"}},
+                {{"statsu"}, {"did you mean status"}},
+                {{"--dispatch="}, {"--dispatch must be round-robin, least-connections or sticky, got ''"}},
+                {{"--max-ws-frame=100"}, {"--max-ws-frame must be between 125 and 67108864, got 100"}},
+                {{"--ws-drain-grace=30s"}, {"--ws-drain-grace must be shorter than --drain-timeout"}},
+                {{"--static="}, {"--static must name a directory"}},
+                {{"--app-jar="}, {"--app-jar must name a jar"}},
+                {{"--runtime-dir="}, {"--runtime-dir must name a directory"}},
+                {{"--pid-file="}, {"--pid-file must name a file"}},
+        };
+        List<Result> results = runAll(java.util.Arrays.stream(cases).map(c -> c[0]).toList());
+        for (int i = 0; i < cases.length; i++) {
+            assertOneLineError(results.get(i), 2, cases[i][1]);
+        }
     }
 
     @Test

@@ -159,6 +159,8 @@ class ConfigIT {
                 {"[server]\nport = 80\n", ":1: unknown key 'server'"},
                 {"proxy-from = [\"10.0.0.0/8\"]\n", ":1: proxy-from: a array is no flag's value"},
         };
+        List<String[]> runs = new ArrayList<>();
+        List<String> expected = new ArrayList<>();
         for (int i = 0; i < cases.length; i++) {
             Path file = write("bad" + i + ".toml", cases[i][0]);
             for (String check : new String[] {"--check-config", null}) {
@@ -170,9 +172,13 @@ class ConfigIT {
                 if (cases[i][0].contains("port =")) {
                     args.remove(1);
                 }
-                CliIT.Result r = CliIT.run(args.toArray(String[]::new));
-                CliIT.assertOneLineError(r, 2, file + cases[i][1]);
+                runs.add(args.toArray(String[]::new));
+                expected.add(file + cases[i][1]);
             }
+        }
+        List<CliIT.Result> results = CliIT.runAll(runs);
+        for (int i = 0; i < runs.size(); i++) {
+            CliIT.assertOneLineError(results.get(i), 2, expected.get(i));
         }
         CliIT.assertOneLineError(CliIT.run("-t", "--config=" + dir.resolve("none.toml")), 2,
                 "--config " + dir.resolve("none.toml") + ": no such file");

@@ -23,29 +23,6 @@ class OperationsIT {
     }
 
     @Test
-    void aRollingReloadUnderLoadFailsNoRequestAndReplacesEveryWorker() throws Exception {
-        // one reload (HandBackIT makes three back to back under load; the suite's time is short)
-        try (Cluster c = Cluster.start("--workers=2")) {
-            Set<Long> before = new HashSet<>(c.workerPids());
-            try (Load load = new Load(c.port, 8)) {
-                load.awaitProgress(500);
-                c.signal("HUP");
-                c.awaitReloadComplete(2, Duration.ofSeconds(30));
-                load.awaitProgress(500);
-                load.stop();
-                assertEquals(List.of(), load.failures, "failed requests during the reload");
-                assertTrue(load.ok.get() >= 1000, "requests served: " + load.ok.get());
-            }
-            Cluster.await(() -> c.workerPids().size() == 2, Duration.ofSeconds(10), () -> "old workers linger");
-            assertEquals(2, c.workerPids().size());
-            for (long pid : c.workerPids()) {
-                assertFalse(before.contains(pid), "worker " + pid + " survived the reload; before: " + before);
-            }
-            assertEquals(2, Cluster.field(c.status(), "generation"), "a reload makes generation 2");
-        }
-    }
-
-    @Test
     void aReloadDuringAReloadIsQueued() throws Exception {
         try (Cluster c = Cluster.start("--workers=2")) {
             c.signal("HUP");
