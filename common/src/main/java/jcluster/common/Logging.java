@@ -3,7 +3,10 @@ package jcluster.common;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Names the process in every log line, and finds whether its stderr is the journal. Call before the first logger. */
+/**
+ * Names the process in every log line, and finds whether its stderr is the journal, for {@link LogConfigurator}. Call
+ * before the first logger.
+ */
 public final class Logging {
     /**
      * The system property that says stderr is the journal: set by {@link #init} from {@code JOURNAL_STREAM}, and
@@ -27,9 +30,6 @@ public final class Logging {
 
     /** @param process "master" or "worker-N"; the format as {@link #FORMAT_PROPERTY} says */
     public static void init(String process) {
-        if (json() && System.getProperty("logback.configurationFile") == null) {
-            System.setProperty("logback.configurationFile", "logback-json.xml");
-        }
         System.setProperty("jcluster.proc", process);
         System.setProperty("jcluster.pid", Long.toString(ProcessHandle.current().pid()));
         if (System.getProperty(JOURNAL_PROPERTY) == null && stderrIs(System.getenv("JOURNAL_STREAM"))) {

@@ -50,7 +50,6 @@ public final class Top implements Callable<Integer> {
             + "(default: ${DEFAULT-VALUE}).")
     long intervalMillis = 1000;
 
-    private final ObjectMapper json = new ObjectMapper();
     private final RequestRates rates = new RequestRates();
 
     @Override
@@ -59,6 +58,9 @@ public final class Top implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--interval must be at least 100");
         }
         Path socket = target.socket();
+        // made here, not as a field: picocli makes every subcommand for each command line, and a mapper costs
+        // every JVM that runs master.jar (the master itself, each control command) a quarter of a second
+        ObjectMapper json = new ObjectMapper();
         PrintWriter out = spec.commandLine().getOut();
         boolean terminal = System.console() != null;
         CountDownLatch quit = new CountDownLatch(1);
