@@ -356,8 +356,8 @@ final class Master implements HandoffServer.Workers, ControlAnswers.Operations {
         if (state != State.RUNNING) {
             return new RollingReload.Outcome(false, "shutting down: no reload");
         }
-        RollingReload.Outcome r = reload.request(() -> desired, () -> options.configSource == null ? null : reconfigure(),
-                ended);
+        RollingReload.Outcome r = reload.request(() -> desired,
+                () -> options.configSource == null ? null : reconfigure(), ended);
         if (r.started()) {
             manageWorkers();
         }
