@@ -114,6 +114,8 @@ class SystemdUnitIT {
             Thread watch = new Thread(() -> {
                 while (!reloaded.get()) {
                     seen.add(stateQuietly());
+                    // each sample is a process in the sandbox: a few a second, not as many as the cores allow
+                    java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
                 }
             });
             watch.start();
