@@ -14,8 +14,7 @@ import org.slf4j.Logger;
 
 /**
  * The server's logging, set up in code ({@code META-INF/services}), not from a logback.xml: reading and
- * interpreting XML cost every JVM of the server (the master, each worker, each control command) about a quarter
- * of a second of its start. Every line goes to stderr and names the process that wrote it ({@link Logging}): as
+ * interpreting XML slowed the start of every JVM of the server (the master, each worker, each control command). Every line goes to stderr and names the process that wrote it ({@link Logging}): as
  * text, {@code 2026-12-01T10:00:00.000Z INFO  [worker-1 pid=4242] Worker: ...}, or with {@code --log-format=json}
  * one object a line ({@code @timestamp, message, logger_name, thread_name, level, process, pid}, and
  * {@code stack_trace} for an exception). Under systemd, with stderr in the journal, each line starts with its syslog

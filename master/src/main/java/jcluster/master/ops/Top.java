@@ -58,8 +58,8 @@ public final class Top implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--interval must be at least 100");
         }
         Path socket = target.socket();
-        // made here, not as a field: picocli makes every subcommand for each command line, and a mapper costs
-        // every JVM that runs master.jar (the master itself, each control command) a quarter of a second
+        // made here, not as a field: picocli makes every subcommand for each command line, and building a mapper
+        // would slow the start of every JVM that runs master.jar (the master itself, each control command)
         ObjectMapper json = new ObjectMapper();
         PrintWriter out = spec.commandLine().getOut();
         boolean terminal = System.console() != null;

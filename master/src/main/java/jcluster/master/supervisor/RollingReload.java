@@ -121,11 +121,11 @@ public final class RollingReload {
             these.add(ended);
         }
         String config = configProblem.get();
-        String app = config == null ? appProblem.get() : null;
-        if (config != null || app != null) {
-            String why = config != null ? config : "cannot load the app: " + app;
+        String problem = config != null ? config : appProblem.get();
+        if (problem != null) {
+            String why = config != null ? config : "cannot load the app: " + problem;
             log.error("reload refused, the workers serving now stay: {}", why);
-            last = "refused: " + (config != null ? config : app);
+            last = "refused: " + problem;
             queued = false;
             observer.reloadRefused(last);
             Outcome refused = new Outcome(false, "reload refused, generation " + generation + " keeps serving: " + why);
