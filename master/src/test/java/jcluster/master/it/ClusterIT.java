@@ -20,9 +20,13 @@ import static org.junit.jupiter.api.Assertions.*;
 @Timeout(120)
 class ClusterIT {
 
+    /**
+     * Exact while no worker is skipped: with the default 50 ms handoff timeout, a cold worker's first requests on a
+     * busy machine can hold its loop long enough to be skipped once, by design, so this takes 1 s.
+     */
     @Test
     void withRoundRobinNewConnectionsGoToEveryWorkerInTurn() throws Exception {
-        try (Cluster c = Cluster.start("--workers=3", "--dispatch=round-robin")) {
+        try (Cluster c = Cluster.start("--workers=3", "--dispatch=round-robin", "--handoff-timeout=1s")) {
             List<Long> workers = c.workerPids();
             assertEquals(3, workers.size());
             List<Long> served = new ArrayList<>();
